@@ -1,0 +1,1 @@
+"""Audit events for sign-in activity (connected in AuditConfig.ready)."""

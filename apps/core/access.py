@@ -1,0 +1,87 @@
+"""The one enforcement helper every dashboard view uses.
+
+`workspace_view` resolves the workspace named in the URL, then:
+- anonymous visitors are sent to the login page;
+- people who are not members of that workspace get 404 (its existence is not revealed);
+- members whose role lacks the grant get 403;
+- members of a workspace that requires MFA, without MFA set up, are sent to set it up.
+It sets `request.workspace`, `request.membership` and `request.role`, and records
+its rule on the view so the access-matrix test and the navigation can read it.
+"""
+
+from dataclasses import dataclass
+from functools import wraps
+
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+
+from apps.accounts.grants import Access, Area, Capability
+from apps.accounts.models import Membership
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    area: Area | None = None  # None: any member of the workspace
+    access: Access = Access.READ
+    capability: Capability | None = None
+
+    def allows(self, role) -> bool:
+        if self.area is not None and not role.allows(self.area, self.access):
+            return False
+        if self.capability is not None and not role.has_capability(self.capability):
+            return False
+        return True
+
+
+def membership_for(*, user, workspace_slug: str) -> Membership:
+    """The member's membership in that workspace, or 404 for outsiders."""
+    membership = (
+        Membership.objects.select_related("workspace", "role")
+        .filter(user=user, workspace__slug=workspace_slug)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such workspace.")
+    return membership
+
+
+def user_has_mfa(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def workspace_view(
+    area: Area | None = None,
+    access: Access = Access.READ,
+    *,
+    capability: Capability | None = None,
+):
+    rule = AccessRule(area=area, access=access, capability=capability)
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, workspace_slug: str, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = membership_for(user=request.user, workspace_slug=workspace_slug)
+            request.workspace = membership.workspace
+            request.membership = membership
+            request.role = membership.role
+            if membership.workspace.require_mfa and not user_has_mfa(request.user):
+                messages.warning(
+                    request,
+                    f"{membership.workspace.name} requires two-factor authentication. "
+                    "Set it up to continue.",
+                )
+                return redirect("mfa_activate_totp")
+            if not rule.allows(membership.role):
+                raise PermissionDenied("Your role does not allow this.")
+            return view(request, *args, **kwargs)
+
+        wrapper.access_rule = rule
+        return wrapper
+
+    return decorator

@@ -1,0 +1,53 @@
+"""The dashboard's navigation: one entry per area, shown only to roles that may use it.
+
+Each later area app replaces its `url_name` here when its real screens land.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from apps.accounts.grants import Access, Area
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    area: Area | None
+    access: Access = Access.READ
+    section: str = "work"
+
+
+NAV_ITEMS = (
+    NavItem("Overview", "core:home", None),
+    NavItem("Contacts", "core:area_contacts", Area.CONTACTS),
+    NavItem("Lists", "core:area_lists", Area.LISTS),
+    NavItem("Tags", "core:area_tags", Area.TAGS),
+    NavItem("Custom fields", "core:area_custom_fields", Area.CUSTOM_FIELDS),
+    NavItem("Segments", "core:area_segments", Area.SEGMENTS),
+    NavItem("Bulk jobs", "core:area_bulk", Area.BULK),
+    NavItem("Campaigns", "core:area_campaigns", Area.CAMPAIGNS),
+    NavItem("Reports", "core:area_reports", Area.REPORTS),
+    NavItem("Account", "core:area_account", Area.ACCOUNT),
+    NavItem("Team", "accounts:members", Area.ACCOUNT, Access.WRITE, section="admin"),
+    NavItem("Roles", "accounts:roles", Area.ACCOUNT, Access.WRITE, section="admin"),
+    NavItem("Audit log", "audit:events", Area.ACCOUNT, Access.WRITE, section="admin"),
+    NavItem("Settings", "accounts:settings", Area.ACCOUNT, Access.WRITE, section="admin"),
+)
+
+
+def nav_for(*, request) -> list[dict]:
+    role, workspace = request.role, request.workspace
+    if role is None or workspace is None:
+        return []
+    current = request.path
+    items = []
+    for item in NAV_ITEMS:
+        if item.area is not None and not role.allows(item.area, item.access):
+            continue
+        url = reverse(item.url_name, kwargs={"workspace_slug": workspace.slug})
+        home = item.url_name == "core:home"
+        active = current == url if home else current.startswith(url)
+        items.append({"label": item.label, "url": url, "active": active, "section": item.section})
+    return items

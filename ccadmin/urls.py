@@ -1,0 +1,19 @@
+"""URL map. Everything inside a workspace lives under /w/<workspace_slug>/."""
+
+from django.urls import include, path
+
+from apps.core import views as core_views
+
+workspace_patterns = [
+    path("", include("apps.core.urls")),
+    path("team/", include("apps.accounts.urls")),
+    path("audit/", include("apps.audit.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.index, name="index"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("invitations/", include("apps.accounts.invitation_urls")),
+    path("w/<slug:workspace_slug>/", include(workspace_patterns)),
+]

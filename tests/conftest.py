@@ -1,0 +1,49 @@
+"""The shared world every test can use: one workspace with an admin, an editor,
+an approver and a viewer, plus an outsider who belongs to another workspace."""
+
+import pytest
+from django.core.cache import cache
+
+from apps.accounts.models import Membership, Role
+from apps.accounts.services import workspace_create
+from tests.factories import UserFactory
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    # Login rate limits and locks live in the cache; no test may inherit another's.
+    cache.clear()
+    yield
+
+
+class World:
+    def __init__(self):
+        self.admin = UserFactory(email="admin@example.com")
+        self.workspace = workspace_create(name="Acme Marketing", admin=self.admin)
+        self.roles = {r.preset: r for r in Role.objects.filter(workspace=self.workspace)}
+        self.editor = self.add_member("editor@example.com", "editor")
+        self.approver = self.add_member("approver@example.com", "approver")
+        self.viewer = self.add_member("viewer@example.com", "viewer")
+        self.outsider = UserFactory(email="outsider@example.com")
+        self.other_workspace = workspace_create(name="Other Team", admin=self.outsider)
+
+    def add_member(self, email: str, preset: str):
+        user = UserFactory(email=email)
+        Membership.objects.create(workspace=self.workspace, user=user, role=self.roles[preset])
+        return user
+
+    def user(self, name: str):
+        return getattr(self, name)
+
+
+@pytest.fixture
+def world(db) -> World:
+    return World()
+
+
+@pytest.fixture
+def admin_client(client, world):
+    client.force_login(world.admin)
+    return client

@@ -1,0 +1,15 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_redis(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_home_shows_only_what_the_role_may_read(client, world):
+    client.force_login(world.viewer)
+    response = client.get(f"/w/{world.workspace.slug}/")
+    assert response.status_code == 200
+    assert b"Audit log" not in response.content
