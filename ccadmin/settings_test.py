@@ -36,3 +36,4 @@ CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER"
 # Serve static files straight from static/ (no collectstatic before tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+CCADMIN_ALLOW_DEMO = True  # tests use the demo account (apps.core.demo)

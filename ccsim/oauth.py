@@ -26,16 +26,11 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .constants import API_SCOPES, AUDIENCE
 from .errors import OAuthError, unauthorized
 from .web import Response
 
-DEMO_CLIENT_ID = "ccadmin-demo"
-DEMO_CLIENT_SECRET = "ccadmin-demo-secret"
-DEMO_REDIRECT_URI = "http://127.0.0.1:8000/w/connect/callback/"
-
-API_SCOPES = ("account_read", "account_update", "contact_data", "campaign_data")
 KNOWN_SCOPES = API_SCOPES + ("offline_access", "billing_data", "openid", "profile")
-AUDIENCE = "https://api.cc.email/v3"          # same as real CC (contract §4)
 CODE_TTL = 300                                # 5 minutes (contract §4)
 REFRESH_IDLE_TTL = 180 * 86400                # unused refresh tokens expire (contract §4)
 KEY_ID = "ccsim-1"

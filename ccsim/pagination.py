@@ -55,3 +55,24 @@ def emails_decode_next(token: str) -> int:
         return int(base64.b64decode(token.replace("*", "=")).decode())
     except Exception:
         raise bad_request("The next parameter is invalid.", "api.invalid_cursor")
+
+
+def page_items(req, path: str, items: list, default_limit: int, max_limit: int, min_limit: int = 1):
+    """Offset-cursor paging over an already-filtered list.
+
+    Must be called before reading other query parameters: a ``cursor`` replaces
+    ``req.query`` with the original query it encodes.  Returns (page, links_or_None).
+    """
+    pos = 0
+    if req.q("cursor"):
+        q, p = decode_cursor(req.q("cursor"))
+        req.query = q
+        try:
+            pos = int(p)
+        except ValueError:
+            raise bad_request("The cursor is invalid.", "api.invalid_cursor")
+    limit = req.q_int("limit", default_limit, min_limit, max_limit)
+    page = items(req) if callable(items) else items
+    chunk = page[pos:pos + limit]
+    links = next_link(path, req.query, pos + limit) if pos + limit < len(page) else None
+    return chunk, links

@@ -51,6 +51,7 @@ class State:
         # bulk activities and exports
         self.activities: dict[str, dict] = {}
         self.exports: dict[str, str] = {}
+        self.pending_activities: set = set()      # ids not yet completed (not persisted)
         # campaigns
         self.campaigns: dict[str, dict] = {}
         self.campaign_activities: dict[str, dict] = {}
@@ -158,6 +159,8 @@ class State:
             self.segments = {int(k): v for k, v in self.segments.items()}
             if d.get("clock_offset"):
                 self.clock._offset = max(self.clock.offset, float(d["clock_offset"]))
+            self.pending_activities = {k for k, a in self.activities.items()
+                                       if a["state"] in ("initialized", "processing")}
             self.contact_pos = {cid: i for i, cid in enumerate(self.contact_order)}
             self.email_index = {}
             self.list_members, self.tag_members = {}, {}

@@ -233,12 +233,18 @@ def _role_snapshot(role: Role) -> dict:
 
 
 def role_delete(*, role: Role, actor: User) -> None:
-    if role.memberships.exists() or role.invitations.filter(accepted_at=None, revoked_at=None).exists():
+    # Only pending invitations count as use: an expired one can no longer be
+    # revoked, so counting it would make the role undeletable for good.
+    pending = role.invitations.filter(
+        accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    )
+    if role.memberships.exists() or pending.exists():
         raise ValidationError("This role is in use: move its members and invitations first.")
     name, workspace = role.name, role.workspace
-    role.invitations.all().delete()
-    role.delete()
-    audit_event_record(action="role.deleted", actor=actor, workspace=workspace, target=name)
+    with transaction.atomic():
+        role.invitations.all().delete()
+        role.delete()
+        audit_event_record(action="role.deleted", actor=actor, workspace=workspace, target=name)
 
 
 def workspace_update_settings(

@@ -1,4 +1,11 @@
+"""Audit log URLs, mounted at /w/<workspace_slug>/audit/ (namespace "audit")."""
+
 from django.urls import path
 
+from apps.audit import views
+
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.events, name="events"),
+    path("export.csv", views.export, name="export"),
+]

@@ -41,13 +41,15 @@ def nav_for(*, request) -> list[dict]:
     role, workspace = request.role, request.workspace
     if role is None or workspace is None:
         return []
-    current = request.path
     items = []
     for item in NAV_ITEMS:
         if item.area is not None and not role.allows(item.area, item.access):
             continue
         url = reverse(item.url_name, kwargs={"workspace_slug": workspace.slug})
-        home = item.url_name == "core:home"
-        active = current == url if home else current.startswith(url)
-        items.append({"label": item.label, "url": url, "active": active, "section": item.section})
+        items.append({"label": item.label, "url": url, "active": False, "section": item.section})
+    # The active entry is the longest URL that prefixes this page (Team is /team/,
+    # Roles is /team/roles/: only Roles lights up there).
+    matches = [i for i in items if request.path.startswith(i["url"])]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return items

@@ -14,6 +14,10 @@
   document.addEventListener("submit", function (event) {
     var submitter = event.submitter;
     var message = submitter && submitter.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) event.preventDefault();
+    if (message && !window.confirm(message)) {
+      // Stop htmx (hx-boost) from submitting the form anyway.
+      event.preventDefault();
+      event.stopPropagation();
+    }
   }, true);
 })();

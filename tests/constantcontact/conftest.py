@@ -1,0 +1,80 @@
+"""Fixtures for the Constant Contact boundary: fake hosts for `responses`, a test
+Fernet key, a fast rate limit (limiter tests build their own), and a connected
+workspace."""
+
+import os
+from datetime import timedelta
+
+import pytest
+import responses
+from cryptography.fernet import Fernet
+from django.utils import timezone
+
+from apps.constantcontact import client as client_module
+from apps.constantcontact import tokens
+from apps.constantcontact.models import Connection
+
+API = "https://api.cc.test/v3"
+AUTH = "https://authz.cc.test/oauth2/default/v1"
+TOKEN_URL = AUTH + "/token"
+TEST_KEY = Fernet.generate_key().decode()
+ALL_SCOPES = "account_read account_update campaign_data contact_data offline_access"
+
+
+@pytest.fixture(autouse=True)
+def cc_settings(settings):
+    settings.CC_API_BASE_URL = API
+    settings.CC_AUTH_BASE_URL = AUTH
+    settings.CC_CLIENT_ID = "test-client"
+    settings.CC_CLIENT_SECRET = "test-secret"
+    settings.CC_REDIRECT_URI = "http://testserver/w/connect/callback/"
+    settings.CCADMIN_FERNET_KEYS = [TEST_KEY]
+    settings.CC_RATE_PER_SECOND = 1000
+    settings.CC_TOKEN_RATE_PER_SECOND = 1000
+    # Parallel workers share one Redis; each gets its own limiter and lock keys.
+    settings.CC_REDIS_PREFIX = "cc-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return settings
+
+
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """Record backoff pauses instead of sleeping."""
+    pauses: list[float] = []
+    monkeypatch.setattr(client_module, "sleep_for_backoff", pauses.append)
+    return pauses
+
+
+@pytest.fixture
+def mocked():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+def connect(workspace, *, access="access-1", refresh="refresh-1", expires_in=86400,
+            scopes=ALL_SCOPES) -> Connection:
+    connection, _ = Connection.objects.get_or_create(workspace=workspace)
+    connection.status = Connection.Status.CONNECTED
+    tokens.apply_token_response(
+        connection,
+        {"access_token": access, "refresh_token": refresh, "expires_in": expires_in,
+         "scope": scopes},
+        now=timezone.now(),
+    )
+    connection.connected_at = timezone.now()
+    connection.save()
+    return connection
+
+
+@pytest.fixture
+def connection(world) -> Connection:
+    return connect(world.workspace)
+
+
+def token_payload(n: int, **extra) -> dict:
+    return {"access_token": f"access-{n}", "refresh_token": f"refresh-{n}",
+            "token_type": "Bearer", "expires_in": 86400, "scope": ALL_SCOPES, **extra}
+
+
+def expire_soon(connection: Connection, seconds: int = 60) -> None:
+    connection.access_expires_at = timezone.now() + timedelta(seconds=seconds)
+    connection.save(update_fields=["access_expires_at"])

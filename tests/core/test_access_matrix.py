@@ -1,0 +1,178 @@
+"""Every dashboard URL × every preset role, an outsider and an anonymous visitor.
+
+The URL conf is walked, so a new view cannot ship without an entry in EXPECTED:
+the test fails naming it. Each entry states, independently of the view's own
+decorator, which grant the page needs; the test then checks that exactly the
+roles holding that grant get in, others get 403, outsiders 404 and anonymous
+visitors the login page.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from apps.accounts.grants import Access, Area, Capability
+from apps.accounts.models import Membership, Role
+from apps.accounts.services import invitation_create, role_save
+
+MEMBERS = ("admin", "editor", "approver", "viewer")
+
+
+def _no_kwargs(fx) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Rule:
+    area: Area | None = None  # None: any member
+    access: Access = Access.READ
+    capability: Capability | None = None
+    method: str = "get"
+    kwargs: Callable = _no_kwargs
+
+    def allows(self, role: Role) -> bool:
+        if self.area is not None and not role.allows(self.area, self.access):
+            return False
+        return self.capability is None or role.has_capability(self.capability)
+
+
+ADMIN = dict(area=Area.ACCOUNT, access=Access.WRITE)
+
+
+def _member(fx):
+    return {"member_id": fx.membership.pk}
+
+
+def _role(fx):
+    return {"role_id": fx.custom_role.pk}
+
+
+def _invitation(fx):
+    return {"invitation_id": fx.invitation.pk}
+
+
+EXPECTED: dict[str, Rule] = {
+    "core:home": Rule(),
+    **{f"core:area_{area.value}": Rule(area=area) for area in Area},
+    "accounts:members": Rule(**ADMIN),
+    "accounts:invite": Rule(**ADMIN),
+    "accounts:member_role": Rule(**ADMIN, method="post", kwargs=_member),
+    "accounts:member_remove": Rule(**ADMIN, method="post", kwargs=_member),
+    "accounts:invitation_revoke": Rule(**ADMIN, method="post", kwargs=_invitation),
+    "accounts:roles": Rule(**ADMIN),
+    "accounts:role_create": Rule(**ADMIN),
+    "accounts:role_edit": Rule(**ADMIN, kwargs=_role),
+    "accounts:role_delete": Rule(**ADMIN, method="post", kwargs=_role),
+    "accounts:settings": Rule(**ADMIN),
+    "audit:events": Rule(**ADMIN),
+    "audit:export": Rule(**ADMIN),
+}
+
+# Pages outside any workspace, with what an anonymous visitor gets.
+PUBLIC = {"index": 302, "healthz": 200, "invitations:accept": 200}
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            module = getattr(entry.urlconf_module, "__name__", "")
+            if module.startswith("allauth"):
+                continue  # allauth's own pages have their own tests
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from _walk(entry.url_patterns, namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{prefix}{entry.name}", entry
+
+
+def dashboard_urls() -> dict[str, URLPattern]:
+    return dict(_walk(get_resolver().url_patterns))
+
+
+def test_every_dashboard_url_has_an_expectation():
+    missing = sorted(set(dashboard_urls()) - set(EXPECTED) - set(PUBLIC))
+    assert not missing, f"Add these URL names to EXPECTED in {__file__}: {missing}"
+
+
+def test_every_expectation_names_a_real_url():
+    stale = sorted((set(EXPECTED) | set(PUBLIC)) - set(dashboard_urls()))
+    assert not stale, f"These entries name no URL any more: {stale}"
+
+
+class Fixtures:
+    def __init__(self, world):
+        self.world = world
+        self.membership = Membership.objects.get(workspace=world.workspace, user=world.viewer)
+        self.custom_role = role_save(
+            workspace=world.workspace, actor=world.admin, name="Interns", description="",
+            grants={Area.CONTACTS: Access.READ}, can_approve=False, can_send=False,
+        )
+        self.invitation, self.token = invitation_create(
+            workspace=world.workspace, email="new@example.com",
+            role=world.roles["viewer"], invited_by=world.admin,
+        )
+
+
+@pytest.fixture
+def fx(world):
+    return Fixtures(world)
+
+
+def _url(name: str, rule: Rule, fx, workspace) -> str:
+    return reverse(name, kwargs={"workspace_slug": workspace.slug, **rule.kwargs(fx)})
+
+
+def _request(client, rule: Rule, url: str):
+    return getattr(client, rule.method)(url)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("member", MEMBERS)
+def test_members_get_in_exactly_when_their_role_allows(client, fx, name, member):
+    world, rule = fx.world, EXPECTED[name]
+    client.force_login(world.user(member))
+    role = Membership.objects.get(workspace=world.workspace, user=world.user(member)).role
+    response = _request(client, rule, _url(name, rule, fx, world.workspace))
+    if rule.allows(role):
+        assert response.status_code not in (403, 404, 405, 500), response.status_code
+        assert "/accounts/login/" not in response.get("Location", "")
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_outsiders_do_not_learn_the_workspace_exists(client, fx, name):
+    rule = EXPECTED[name]
+    client.force_login(fx.world.outsider)
+    response = _request(client, rule, _url(name, rule, fx, fx.world.workspace))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_anonymous_visitors_are_sent_to_log_in(client, fx, name):
+    rule = EXPECTED[name]
+    response = _request(client, rule, _url(name, rule, fx, fx.world.workspace))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_pages_answer_anonymous_visitors(client, fx, name):
+    kwargs = {"token": fx.token} if name == "invitations:accept" else {}
+    assert client.get(reverse(name, kwargs=kwargs)).status_code == PUBLIC[name]
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+def test_navigation_shows_only_what_the_role_may_use(client, world, member):
+    client.force_login(world.user(member))
+    role = Membership.objects.get(workspace=world.workspace, user=world.user(member)).role
+    html = client.get(reverse("core:home", kwargs={"workspace_slug": world.workspace.slug}))
+    html = html.content.decode()
+    for name, rule in EXPECTED.items():
+        if rule.method != "get" or rule.kwargs is not _no_kwargs:
+            continue  # actions and object pages are not navigation targets
+        url = reverse(name, kwargs={"workspace_slug": world.workspace.slug})
+        if not rule.allows(role):
+            assert f'href="{url}"' not in html, f"{member} sees a link to {name}"
+

