@@ -81,7 +81,11 @@ def _wait_for_exit(pid: int) -> None:
     # ten seconds is redis-server's own shutdown timeout.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if not psutil.pid_exists(pid):
+        try:
+            # Daemonised, it is init's child: exited but not yet reaped counts as gone.
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
             return
         time.sleep(0.05)
     _signal(pid, signal.SIGKILL)

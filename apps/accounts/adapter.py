@@ -1,6 +1,8 @@
-"""allauth adapter: accounts are created only by accepting an invitation."""
+"""allauth adapter: accounts are created only by accepting an invitation, and a
+login refused by the lockout is audited."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ValidationError
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -8,3 +10,14 @@ class AccountAdapter(DefaultAccountAdapter):
         # Self-service sign-up would let anyone into a team's Constant Contact
         # account; invitations (apps.accounts.services.invitation_accept) are the way in.
         return False
+
+    def pre_authenticate(self, request, **credentials):
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            # allauth's login_failed rate limit refused the attempt before any
+            # password check, and sends no signal for it: audit the lockout here.
+            from apps.audit.receivers import record_login_locked_out
+
+            record_login_locked_out(request=request, login=credentials.get("email", ""))
+            raise

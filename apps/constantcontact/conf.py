@@ -74,6 +74,12 @@ def interactive_reserve() -> int:
     return int(getattr(settings, "CC_INTERACTIVE_RESERVE", daily_quota() // 10))
 
 
+def throttle_cool_off_ms() -> int:
+    """How long every process pauses after Constant Contact says `throttled`: about
+    one window, since no Retry-After says better (contract §2.5)."""
+    return int(getattr(settings, "CC_THROTTLE_COOL_OFF_MS", 1100))
+
+
 def token_rate_per_second() -> int:
     # The token endpoint has its own 1 request/second limit (contract §2.5).
     return int(getattr(settings, "CC_TOKEN_RATE_PER_SECOND", 1))

@@ -65,8 +65,6 @@ end
 return {1, 0}
 """
 
-# How long to stop everyone after Constant Contact says `throttled`: one window.
-THROTTLE_COOL_OFF_MS = 1100
 # Keep a day's counters for a week, for the budget page's recent history.
 _STATS_LIFETIME = timedelta(days=8)
 
@@ -201,8 +199,9 @@ class ApiBudget:
             )
         raise BudgetExhausted(error_key="budget_exhausted")
 
-    def cool_off(self, milliseconds: int = THROTTLE_COOL_OFF_MS) -> None:
+    def cool_off(self, milliseconds: int | None = None) -> None:
         """Constant Contact said `throttled`: every process pauses for a moment."""
+        milliseconds = conf.throttle_cool_off_ms() if milliseconds is None else milliseconds
         self._redis.set(f"{self._prefix}:api:cooloff", 1, px=milliseconds)
 
     def mark_quota_exhausted(self) -> None:

@@ -31,6 +31,7 @@ def cc_settings(settings):
     settings.CCADMIN_FERNET_KEYS = [TEST_KEY]
     settings.CC_RATE_PER_SECOND = 1000
     settings.CC_TOKEN_RATE_PER_SECOND = 1000
+    settings.CC_THROTTLE_COOL_OFF_MS = 20
     # Parallel workers share one Redis; each gets its own limiter and lock keys.
     settings.CC_REDIS_PREFIX = "cc-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
     return settings

@@ -15,7 +15,9 @@ SPEC_PATH = (
     Path(__file__).resolve().parents[3] / "shared/reference/cc-v3-swagger-2.0-build-3.0.178.yaml"
 )
 
-pytestmark = pytest.mark.skipif(not SPEC_PATH.exists(), reason="the Constant Contact spec is missing")
+pytestmark = pytest.mark.skipif(
+    not SPEC_PATH.exists(), reason="the Constant Contact spec is missing"
+)
 
 
 @cache

@@ -193,7 +193,8 @@ def test_it_never_retries_quota_exceeded(mocked, api, budget, no_backoff):
 
 def test_it_retries_throttled_with_backoff_even_for_a_post(mocked, api, budget, no_backoff):
     url = f"{API}/emails/activities/a-1/schedules"
-    mocked.post(url, status=429, json={"error_key": "throttled", "error_message": "Too Many Requests"})
+    mocked.post(url, status=429,
+                json={"error_key": "throttled", "error_message": "Too Many Requests"})
     mocked.post(url, status=201, json=[{"scheduled_date": "2026-12-01T10:00:00Z"}])
     result = api.request("POST", path="/emails/activities/a-1/schedules",
                          json={"scheduled_date": "2026-12-01T10:00:00Z"}, idempotent=False)
@@ -219,7 +220,9 @@ def test_it_retries_timeouts_on_reads(mocked, api, no_backoff):
 
 def test_it_resends_a_post_that_never_connected(mocked, api, no_backoff):
     url = f"{API}/activities/contacts_json_import"
-    refused = requests.ConnectionError(MaxRetryError(None, url, NewConnectionError(None, "refused")))
+    refused = requests.ConnectionError(
+        MaxRetryError(None, url, NewConnectionError(None, "refused"))
+    )
     mocked.post(url, body=refused)
     mocked.post(url, status=201, json={"activity_id": "a-1", "state": "initialized"})
     result = api.request("POST", path="/activities/contacts_json_import",

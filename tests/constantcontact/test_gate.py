@@ -46,7 +46,8 @@ def test_an_allowed_call_is_audited_with_status_duration_and_request_id(world, c
     result = cc_as(world, "viewer").contacts_get(contact_id=CONTACT_ID)
     assert result.data["contact_id"] == CONTACT_ID
     event = last_event()
-    assert (event.action, event.outcome, event.actor) == ("cc.contacts.get", "success", world.viewer)
+    assert (event.action, event.outcome) == ("cc.contacts.get", "success")
+    assert event.actor == world.viewer
     assert event.target == f"GET /contacts/{CONTACT_ID}"
     details = event.details
     assert details["status"] == 200
@@ -91,7 +92,8 @@ def test_scheduling_needs_the_send_capability(world, connection, mocked):
 
 def test_a_job_is_refused_once_its_member_loses_the_grant(world, connection, mocked):
     editor = member(world, "editor")
-    cc = gate_for(workspace=world.workspace, actor=Actor.job("contacts.import", on_behalf_of=editor))
+    cc = gate_for(workspace=world.workspace,
+                  actor=Actor.job("contacts.import", on_behalf_of=editor))
     editor.role = world.roles["viewer"]
     editor.save()  # demoted while the job was queued
     with pytest.raises(GrantDenied):
@@ -126,7 +128,8 @@ def test_query_values_and_bodies_never_reach_the_audit_log(world, connection, mo
     cc_as(world, "editor").contacts_list(params={"email": "private.person@example.com"})
     mocked.post(f"{API}/contacts", status=201, json={"contact_id": CONTACT_ID})
     cc_as(world, "editor").contacts_create(
-        body={"email_address": {"address": "private.person@example.com"}, "create_source": "Account"}
+        body={"email_address": {"address": "private.person@example.com"},
+              "create_source": "Account"}
     )
     assert mocked.calls[0].request.params == {"email": "private.person@example.com"}
     for event in AuditEvent.objects.filter(action__startswith="cc."):

@@ -83,8 +83,8 @@ def test_only_an_admin_can_connect(world, mocked):
 
 
 def test_a_bad_code_is_an_oauth_error_not_a_dead_grant(world, mocked):
-    mocked.post(TOKEN_URL, status=400, json={"error": "invalid_grant",
-                                             "error_description": "The authorization code is invalid."})
+    mocked.post(TOKEN_URL, status=400, json={
+        "error": "invalid_grant", "error_description": "The authorization code is invalid."})
     connection = connection_for(workspace=world.workspace)
     with pytest.raises(OAuthError):
         oauth.oauth_complete(connection=connection, code="old", verifier="v" * 43,

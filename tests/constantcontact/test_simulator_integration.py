@@ -33,7 +33,9 @@ def sim_settings(settings, sim):
     settings.CC_CLIENT_ID = ccsim_constants.DEMO_CLIENT_ID
     settings.CC_CLIENT_SECRET = ccsim_constants.DEMO_CLIENT_SECRET
     settings.CC_REDIRECT_URI = ccsim_constants.DEMO_REDIRECT_URI
-    settings.CC_RATE_PER_SECOND = 4  # the real limit, which the simulator enforces too
+    # The real limits, which the simulator enforces too.
+    settings.CC_RATE_PER_SECOND = 4
+    settings.CC_TOKEN_RATE_PER_SECOND = 1
     return settings
 
 
@@ -61,7 +63,8 @@ def test_listing_contacts_pages_through_to_the_end(world, sim_settings):
     viewer = Membership.objects.get(workspace=world.workspace, user=world.viewer)
     cc = gate_for(workspace=world.workspace, actor=Actor.member(viewer))
 
-    pages = list(cc.pages("contacts.list", params={"limit": 50}))
+    # status=all includes deleted contacts; the cursor must carry it to every page.
+    pages = list(cc.pages("contacts.list", params={"limit": 50, "status": "all"}))
 
     ids = [c["contact_id"] for page in pages for c in page.data["contacts"]]
     assert len(pages) == 3

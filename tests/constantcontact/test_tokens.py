@@ -33,7 +33,8 @@ def raw_columns(pk: int) -> str:
 
 
 def test_tokens_are_encrypted_at_rest(world):
-    connection = connect(world.workspace, access="eyJhbGciOi.secret-access", refresh="secret-refresh")
+    connection = connect(world.workspace, access="eyJhbGciOi.secret-access",
+                         refresh="secret-refresh")
     stored = raw_columns(connection.pk)
     assert "secret-access" not in stored and "secret-refresh" not in stored
     connection = Connection.objects.get(pk=connection.pk)

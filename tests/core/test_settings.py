@@ -61,8 +61,9 @@ def test_the_embedded_redis_stops_when_its_process_exits():
 
 
 def _alive(pid: int) -> bool:
+    """Running, as opposed to gone or exited-but-not-yet-reaped (a zombie)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
         return False
-    return True
+    return state != "Z"
