@@ -2,7 +2,8 @@
 """The README's two commands, on a fresh machine with nothing but Python 3.11+.
 
     python3 dev.py run     the whole product locally: SQLite, an embedded Redis,
-                           a Celery worker and beat, the web server, a demo login
+                           the Constant Contact simulator, a Celery worker and
+                           beat, the web server, a demo login
     python3 dev.py test    the whole test suite (extra arguments go to pytest)
 
 Only the standard library is used here: the script creates .venv, installs

@@ -6,6 +6,7 @@ with DEBUG off every security default below is the strict one.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.audit",
+    "apps.constantcontact",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +158,26 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "ccadmin"
 INVITATION_LIFETIME_DAYS = env_int("CCADMIN_INVITATION_LIFETIME_DAYS", 7)
 
+# --- Constant Contact -------------------------------------------------------------
+# Defaults: the embedded simulator (ccsim) with its demo OAuth client. Production:
+# https://api.cc.email/v3 and https://authz.constantcontact.com/oauth2/default/v1,
+# plus the application's own id, secret and registered redirect URI.
+CC_API_BASE_URL = env_str("CC_API_BASE_URL", "http://127.0.0.1:8765/v3")
+CC_AUTH_BASE_URL = env_str("CC_AUTH_BASE_URL", "http://127.0.0.1:8765/oauth2/default/v1")
+CC_CLIENT_ID = env_str("CC_CLIENT_ID", "ccadmin-demo")
+CC_CLIENT_SECRET = env_str("CC_CLIENT_SECRET", "ccadmin-demo-secret")
+CC_REDIRECT_URI = env_str(
+    "CC_REDIRECT_URI", "http://127.0.0.1:8000/oauth/constantcontact/callback/"
+)
+# Token encryption keys, newest first (MultiFernet); DEBUG without keys derives a dev key.
+CCADMIN_FERNET_KEYS = env_list("CCADMIN_FERNET_KEYS")
+# One application key's limits, shared by every process through Redis (contract §2.5).
+CC_RATE_PER_SECOND = env_int("CC_RATE_PER_SECOND", 4)
+CC_RATE_WINDOW_MS = env_int("CC_RATE_WINDOW_MS", 1100)  # +100 ms absorbs network jitter
+CC_DAILY_QUOTA = env_int("CC_DAILY_QUOTA", 10_000)
+CC_INTERACTIVE_RESERVE = env_int("CC_INTERACTIVE_RESERVE", 1_000)
+CC_TOKEN_RATE_PER_SECOND = env_int("CC_TOKEN_RATE_PER_SECOND", 1)
+
 # --- Email ----------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "DJANGO_EMAIL_BACKEND",
@@ -209,7 +231,17 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Login rate limits key on the client IP: behind a proxy, take it from
+    # X-Forwarded-For, or every visitor would share the proxy's address (and lockout).
+    ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CCADMIN_TRUSTED_PROXY_COUNT", 1)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+
+# --- Constant Contact -------------------------------------------------------------
+# The other CC_* values are read (with their defaults) by apps/constantcontact/conf.py;
+# this one is here because the CSP below needs its origin.
+CC_AUTH_BASE_URL = env_str("CC_AUTH_BASE_URL", "http://127.0.0.1:8765/oauth2/default/v1")
+_cc_auth = urlsplit(CC_AUTH_BASE_URL)
+CC_AUTH_ORIGIN = f"{_cc_auth.scheme}://{_cc_auth.netloc}"
 
 # Strict CSP: scripts only from our origin with a per-request nonce, no inline
 # script or style, no eval. Campaign HTML never renders in this origin.
@@ -226,7 +258,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
         "object-src": [NONE],
         "base-uri": [NONE],
-        "form-action": [SELF],
+        # Connect POSTs to us and is redirected to Constant Contact's sign-in page;
+        # Chrome applies form-action to the redirects that follow a form submission.
+        "form-action": [SELF, CC_AUTH_ORIGIN],
     }
 }
 
@@ -244,6 +278,3 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY: the development key is refused in production.")
-
-# TEMPORARY (apps/constantcontact engineer): the lead folds this into INSTALLED_APPS.
-INSTALLED_APPS.append("apps.constantcontact")

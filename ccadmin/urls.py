@@ -8,6 +8,7 @@ workspace_patterns = [
     path("", include("apps.core.urls")),
     path("team/", include("apps.accounts.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("constant-contact/", include("apps.constantcontact.urls")),
 ]
 
 urlpatterns = [
@@ -15,5 +16,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("invitations/", include("apps.accounts.invitation_urls")),
+    # Fixed, outside /w/<slug>/: it must equal the redirect URI registered with
+    # Constant Contact byte for byte (see apps/constantcontact/callback_urls.py).
+    path("oauth/constantcontact/", include("apps.constantcontact.callback_urls")),
     path("w/<slug:workspace_slug>/", include(workspace_patterns)),
 ]

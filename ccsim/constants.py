@@ -2,7 +2,7 @@
 
 DEMO_CLIENT_ID = "ccadmin-demo"
 DEMO_CLIENT_SECRET = "ccadmin-demo-secret"
-DEMO_REDIRECT_URI = "http://127.0.0.1:8000/w/connect/callback/"
+DEMO_REDIRECT_URI = "http://127.0.0.1:8000/oauth/constantcontact/callback/"
 
 API_SCOPES = ("account_read", "account_update", "contact_data", "campaign_data")
 ALL_SCOPES = API_SCOPES + ("offline_access",)

@@ -2,7 +2,7 @@
 an approver and a viewer, plus an outsider who belongs to another workspace."""
 
 import pytest
-from django.core.cache import cache
+from django.conf import settings
 
 from apps.accounts.models import Membership, Role
 from apps.accounts.services import workspace_create
@@ -14,7 +14,15 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def _clean_cache():
     # Login rate limits and locks live in the cache; no test may inherit another's.
-    cache.clear()
+    # Only this worker's keys go: cache.clear() would flush the whole Redis database
+    # under parallel workers sharing one server.
+    from apps.core.redis import redis_client
+
+    client = redis_client()
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
     yield
 
 

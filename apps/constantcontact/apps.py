@@ -5,3 +5,6 @@ class ConstantContactConfig(AppConfig):
     name = "apps.constantcontact"
     label = "constantcontact"
     verbose_name = "Constant Contact connection"
+
+    def ready(self):
+        from apps.constantcontact import checks  # noqa: F401 - registers the checks

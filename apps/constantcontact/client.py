@@ -228,19 +228,29 @@ class ApiClient:
                     # An expired or revoked access token: refresh once, try once more
                     # (reliability §2.6). A second 401 is final.
                     refreshed = True
-                    token = self._tokens.refresh_after_unauthorized()
+                    try:
+                        token = self._tokens.refresh_after_unauthorized()
+                    except ConstantContactError as exc:
+                        exc.attempts = attempts
+                        raise
                     continue
                 if 200 <= response.status_code < 300:
-                    return Result(
-                        data=_parse_success(response, produces), status=response.status_code,
-                        request_id=rid, attempts=attempts,
-                        location=response.headers.get("Location", ""), headers=response.headers,
+                    try:
+                        return Result(
+                            data=_parse_success(response, produces),
+                            status=response.status_code, request_id=rid, attempts=attempts,
+                            location=response.headers.get("Location", ""),
+                            headers=response.headers,
+                        )
+                    except UpstreamUnavailable as exc:  # a 2xx with a truncated body
+                        error = exc
+                else:
+                    error = error_for_response(
+                        status=response.status_code, text=response.text, request_id=rid,
+                        bulk=bulk,
                     )
-                error = error_for_response(
-                    status=response.status_code, text=response.text, request_id=rid, bulk=bulk
-                )
-                # A 429 was refused, not processed: safe to send again whatever the method.
-                sent_for_sure = not isinstance(error, Throttled)
+                    # A 429 was refused, not processed: safe to send again, whatever the method.
+                    sent_for_sure = not isinstance(error, Throttled)
             self._note(error)
             retryable = error.transient and (idempotent or not sent_for_sure)
             if not retryable or attempts >= max_attempts:

@@ -6,6 +6,7 @@ readers only supply defaults. Numbers that come from Constant Contact's limits
 cite the contract section that states them.
 """
 
+import os
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -41,11 +42,14 @@ def client_secret() -> str:
 def redirect_uri() -> str:
     # Sent byte-identical in the authorize and token requests (RFC 9700 §2.1;
     # contract §4): always from settings, never built from the request's host.
-    return getattr(settings, "CC_REDIRECT_URI", "http://127.0.0.1:8000/w/connect/callback/")
+    return getattr(settings, "CC_REDIRECT_URI", "http://127.0.0.1:8000/oauth/constantcontact/callback/")
 
 
 def fernet_keys() -> list[str]:
-    raw = getattr(settings, "CCADMIN_FERNET_KEYS", [])
+    # Read from the environment too, until settings.py carries the setting.
+    raw = getattr(settings, "CCADMIN_FERNET_KEYS", None)
+    if raw is None:
+        raw = os.environ.get("CCADMIN_FERNET_KEYS", "")
     if isinstance(raw, str):
         raw = raw.split(",")
     return [key.strip() for key in raw if key and key.strip()]

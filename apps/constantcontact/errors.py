@@ -17,6 +17,8 @@ from typing import Any
 class ConstantContactError(Exception):
     status: int | None = None
     transient = False
+    # Requests actually sent for this call, retries included (set by the client).
+    attempts = 0
     default_message = "Constant Contact refused the request."
 
     def __init__(

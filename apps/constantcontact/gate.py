@@ -185,7 +185,7 @@ class ConstantContact:
                 produces=entry.produces,
             )
         except ConstantContactError as exc:
-            attempts = getattr(exc, "attempts", 0)
+            attempts = exc.attempts
             self._record(entry, membership, attempts)
             self._audit(entry, path, user, Outcome.FAILURE, started, error=exc, attempts=attempts)
             raise

@@ -121,7 +121,18 @@ def _read_account(*, connection: Connection, actor: Membership) -> None:
     except ConstantContactError as exc:
         logger.warning("could not read the Constant Contact account summary: %r", exc)
         return
-    connection.account_id = str(summary.get("encoded_account_id") or "")[:100]
+    account_id = str(summary.get("encoded_account_id") or "")[:100]
+    if connection.account_id and account_id and account_id != connection.account_id:
+        # Reconnected to a different Constant Contact account: everything mirrored so
+        # far belongs to the old one. Say so loudly; the sync decides what to do.
+        logger.warning("workspace %s reconnected to another Constant Contact account",
+                       connection.workspace_id)
+        audit_event_record(
+            action="cc.connection.account_changed", actor=actor.user,
+            workspace=connection.workspace, target="Constant Contact connection",
+            details={"from": connection.account_id, "to": account_id},
+        )
+    connection.account_id = account_id
     connection.account_name = str(summary.get("organization_name") or "")[:200]
     connection.account_email = str(summary.get("contact_email") or "")[:254]
     connection.save(update_fields=["account_id", "account_name", "account_email"])

@@ -86,8 +86,9 @@ class _Window:
         self._script = r.register_script(_ACQUIRE_LUA)
 
     def _try(self, *, day_key: str, day_limit: int, day_ttl: int) -> tuple[int, int]:
-        keys = [f"{self._prefix}:window", day_key or f"{self._prefix}:noday",
-                f"{self._prefix}:cooloff", f"{day_key or self._prefix + ':noday'}:spent"]
+        # Without a daily limit (day_limit -1) the script never touches the day keys.
+        day_key = day_key or f"{self._prefix}:no-day"
+        keys = [f"{self._prefix}:window", day_key, f"{self._prefix}:cooloff", f"{day_key}:spent"]
         status, value = self._script(
             keys=keys,
             args=[self.limit, self.window_ms * 1000, uuid.uuid4().hex, day_limit, day_ttl],

@@ -26,7 +26,12 @@ from django.utils import timezone
 from redis.exceptions import LockError
 
 from apps.constantcontact import client, conf, crypto
-from apps.constantcontact.errors import NeedsReconnect, NotConnected, UpstreamUnavailable
+from apps.constantcontact.errors import (
+    ConstantContactError,
+    NeedsReconnect,
+    NotConnected,
+    UpstreamUnavailable,
+)
 from apps.constantcontact.models import Connection
 from apps.constantcontact.ratelimit import token_limiter
 from apps.constantcontact.services import connection_mark_needs_reconnect
@@ -95,7 +100,16 @@ def valid_access_token(connection: Connection) -> str:
     _require_connected(connection)
     if _fresh_enough(connection, timezone.now()):
         return read_access_token(connection)
-    return _refresh(connection, needed=lambda c: not _fresh_enough(c, timezone.now()))
+    try:
+        return _refresh(connection, needed=lambda c: not _fresh_enough(c, timezone.now()))
+    except ConstantContactError as exc:
+        # The sign-in service is briefly down or busy, but the token we hold still
+        # works for a while: use it, and refresh on a later call.
+        still_valid = (connection.access_expires_at or timezone.now()) - timezone.now()
+        if exc.transient and still_valid > timedelta(seconds=30):
+            logger.warning("cc token refresh postponed: %r", exc)
+            return read_access_token(connection)
+        raise
 
 
 def force_refresh(connection: Connection, *, seen_version: int) -> str:
@@ -106,7 +120,7 @@ def force_refresh(connection: Connection, *, seen_version: int) -> str:
 def _refresh(connection: Connection, *, needed) -> str:
     lock = redis_client().lock(
         f"{conf.redis_prefix()}:token-refresh:{connection.pk}",
-        timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT,
+        timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT, sleep=0.05,
     )
     if not lock.acquire():
         raise UpstreamUnavailable("Another process is still refreshing the Constant Contact token.")

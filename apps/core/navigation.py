@@ -30,10 +30,14 @@ NAV_ITEMS = (
     NavItem("Campaigns", "core:area_campaigns", Area.CAMPAIGNS),
     NavItem("Reports", "core:area_reports", Area.REPORTS),
     NavItem("Account", "core:area_account", Area.ACCOUNT),
+    NavItem("API reference", "constantcontact:reference", None),
     NavItem("Team", "accounts:members", Area.ACCOUNT, Access.WRITE, section="admin"),
     NavItem("Roles", "accounts:roles", Area.ACCOUNT, Access.WRITE, section="admin"),
     NavItem("Audit log", "audit:events", Area.ACCOUNT, Access.WRITE, section="admin"),
     NavItem("Settings", "accounts:settings", Area.ACCOUNT, Access.WRITE, section="admin"),
+    # Readable by every role with Account read (health, budget); only admins get buttons.
+    NavItem("Constant Contact", "constantcontact:connection", Area.ACCOUNT, section="admin"),
+    NavItem("API budget", "constantcontact:budget", Area.ACCOUNT, section="admin"),
 )
 
 

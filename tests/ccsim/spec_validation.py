@@ -1,6 +1,6 @@
 """Pragmatic response validation against the CC V3 Swagger 2.0 spec.
 
-Loads /work/shared/reference/cc-v3-swagger-2.0-build-3.0.178.yaml (PyYAML) once
+Loads the vendored spec (ccsim/spec/, PyYAML) once
 and checks a JSON body against the schema the spec declares for
 (path, method, status): required properties, property types, array items,
 ``$ref`` resolution into ``definitions``.  Not a full JSON-schema validator:
@@ -9,10 +9,8 @@ formats, maxLength, enums and additionalProperties are not checked.
 from __future__ import annotations
 
 import functools
-import os
 
-SPEC_PATH = os.environ.get(
-    "CC_SPEC_PATH", "/work/shared/reference/cc-v3-swagger-2.0-build-3.0.178.yaml")
+from ccsim.spec import SPEC_PATH
 
 _TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.constantcontact import client as client_module
 from apps.constantcontact import tokens
 from apps.constantcontact.models import Connection
+from apps.core.redis import redis_client
 
 API = "https://api.cc.test/v3"
 AUTH = "https://authz.cc.test/oauth2/default/v1"
@@ -27,13 +28,18 @@ def cc_settings(settings):
     settings.CC_AUTH_BASE_URL = AUTH
     settings.CC_CLIENT_ID = "test-client"
     settings.CC_CLIENT_SECRET = "test-secret"
-    settings.CC_REDIRECT_URI = "http://testserver/w/connect/callback/"
+    settings.CC_REDIRECT_URI = "http://testserver/oauth/constantcontact/callback/"
     settings.CCADMIN_FERNET_KEYS = [TEST_KEY]
     settings.CC_RATE_PER_SECOND = 1000
     settings.CC_TOKEN_RATE_PER_SECOND = 1000
     settings.CC_THROTTLE_COOL_OFF_MS = 20
-    # Parallel workers share one Redis; each gets its own limiter and lock keys.
-    settings.CC_REDIS_PREFIX = "cc-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # Parallel workers share one Redis; each gets its own limiter and lock keys,
+    # emptied before every test so no test inherits another's budget.
+    prefix = "cc-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    settings.CC_REDIS_PREFIX = prefix
+    r = redis_client()
+    for key in r.scan_iter(f"{prefix}:*"):
+        r.delete(key)
     return settings
 
 

@@ -1,7 +1,6 @@
 """The catalog agrees with Constant Contact's published spec (build 3.0.178)."""
 
 from functools import cache
-from pathlib import Path
 
 import pytest
 import yaml
@@ -10,14 +9,7 @@ from apps.accounts.grants import Access, Capability
 from apps.constantcontact.catalog import CATALOG, ENDPOINTS, Effect, endpoint
 from apps.constantcontact.gate import ConstantContact
 
-# The spec sits in the shared reference folder beside the repository.
-SPEC_PATH = (
-    Path(__file__).resolve().parents[3] / "shared/reference/cc-v3-swagger-2.0-build-3.0.178.yaml"
-)
-
-pytestmark = pytest.mark.skipif(
-    not SPEC_PATH.exists(), reason="the Constant Contact spec is missing"
-)
+from ccsim.spec import SPEC_PATH
 
 
 @cache

@@ -8,7 +8,7 @@ import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from apps.constantcontact import errors
-from apps.constantcontact.client import ApiClient, Result
+from apps.constantcontact.client import ApiClient, Result, token_refresh
 from apps.constantcontact.ratelimit import ApiBudget
 from tests.constantcontact.conftest import API, AUTH
 
@@ -280,8 +280,6 @@ def test_a_next_href_to_another_host_is_refused(mocked, api):
 
 
 def test_the_token_endpoint_uses_basic_auth_and_a_form(mocked):
-    from apps.constantcontact.client import token_refresh
-
     mocked.post(f"{AUTH}/token", json={"access_token": "a", "refresh_token": "r",
                                        "expires_in": 86400, "token_type": "Bearer"})
     assert token_refresh(refresh_token="old", limiter=None)["access_token"] == "a"
@@ -292,8 +290,6 @@ def test_the_token_endpoint_uses_basic_auth_and_a_form(mocked):
 
 
 def test_invalid_grant_from_the_token_endpoint_means_reconnect(mocked):
-    from apps.constantcontact.client import token_refresh
-
     mocked.post(f"{AUTH}/token", status=400,
                 json={"error": "invalid_grant",
                       "error_description": "The refresh token is invalid or expired."})
@@ -303,8 +299,6 @@ def test_invalid_grant_from_the_token_endpoint_means_reconnect(mocked):
 
 
 def test_a_throttled_token_request_waits_and_tries_again(mocked, no_backoff):
-    from apps.constantcontact.client import token_refresh
-
     mocked.post(f"{AUTH}/token", status=429, json={"error_key": "throttled"})
     mocked.post(f"{AUTH}/token", json={"access_token": "a", "refresh_token": "r"})
     assert token_refresh(refresh_token="old", limiter=None)["access_token"] == "a"
@@ -317,3 +311,11 @@ def test_the_client_does_not_follow_redirects(api):
     with pytest.raises(errors.ConstantContactError):
         api.request("GET", path="/contacts")
     assert len(responses.calls) == 1
+
+
+def test_a_truncated_success_body_is_retried_on_reads(mocked, api, no_backoff):
+    url = f"{API}/contact_lists"
+    mocked.get(url, body='{"lists": [', content_type="application/json")
+    mocked.get(url, json={"lists": []})
+    assert api.request("GET", path="/contact_lists").data == {"lists": []}
+    assert len(mocked.calls) == 2

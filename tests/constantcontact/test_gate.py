@@ -5,11 +5,17 @@ import pytest
 
 from apps.accounts.models import Membership
 from apps.audit.models import AuditEvent
-from apps.constantcontact.errors import GrantDenied, NeedsReconnect, NotConnected, NotFound
+from apps.constantcontact.errors import (
+    BudgetExhausted,
+    GrantDenied,
+    NeedsReconnect,
+    NotConnected,
+    NotFound,
+)
 from apps.constantcontact.gate import Actor, gate_for
 from apps.constantcontact.models import Connection
 from apps.constantcontact.ratelimit import api_budget
-from tests.constantcontact.conftest import API, connect
+from tests.constantcontact.conftest import API, TOKEN_URL, connect, token_payload
 
 CONTACT_ID = "1618ae62-4752-11e9-9c8a-fa163e6b01c1"
 
@@ -195,8 +201,6 @@ def test_a_job_cannot_spend_the_interactive_reserve(world, connection, mocked, s
     editor = member(world, "editor")
     job = gate_for(workspace=world.workspace, actor=Actor.job("tags.sync", on_behalf_of=editor))
     job.tags_list()
-    from apps.constantcontact.errors import BudgetExhausted
-
     with pytest.raises(BudgetExhausted):
         job.tags_list()
     assert len(mocked.calls) == 1
@@ -206,8 +210,6 @@ def test_a_job_cannot_spend_the_interactive_reserve(world, connection, mocked, s
 
 
 def test_an_expired_token_is_refreshed_once_on_401_through_the_gate(world, connection, mocked):
-    from tests.constantcontact.conftest import TOKEN_URL, token_payload
-
     mocked.get(f"{API}/account/summary", status=401,
                json={"error_key": "unauthorized", "error_message": "Unauthorized"})
     mocked.get(f"{API}/account/summary", json={"organization_name": "Acme"})

@@ -108,3 +108,14 @@ def test_disconnecting_forgets_the_tokens_and_asks_for_revocation(world, mocked,
     assert connection.access_token_ciphertext == connection.refresh_token_ciphertext == ""
     assert parse_qs(mocked.calls[0].request.body)["token"] == ["refresh-1"]
     assert AuditEvent.objects.filter(action="cc.connection.disconnect").exists()
+
+
+def test_reconnecting_to_another_account_is_flagged(world, mocked, connection):
+    connection.account_id = "old-account"
+    connection.save()
+    mocked.post(TOKEN_URL, json=token_payload(2))
+    mocked.get(f"{API}/account/summary", json={"encoded_account_id": "new-account"})
+    oauth.oauth_complete(connection=connection, code="c", verifier="v" * 43,
+                         actor=membership(world, "admin"))
+    event = AuditEvent.objects.get(action="cc.connection.account_changed")
+    assert event.details == {"from": "old-account", "to": "new-account"}

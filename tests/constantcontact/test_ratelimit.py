@@ -4,6 +4,7 @@ for interactive work, both shared by every thread and process through Redis."""
 from datetime import UTC, datetime, timedelta
 import threading
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -87,8 +88,6 @@ def test_the_daily_count_resets_at_midnight_utc():
 
 
 def test_the_day_is_counted_in_utc_whatever_the_clock_zone():
-    from zoneinfo import ZoneInfo
-
     # 20:00 in New York on 1 March is already 2 March in UTC.
     clock = Clock(datetime(2026, 3, 1, 20, 0, tzinfo=ZoneInfo("America/New_York")))
     budget = ApiBudget(app_key="utc-test", per_second=1000, daily_quota=10, reserve=0,

@@ -15,8 +15,10 @@ import pytest
 
 from apps.audit.models import AuditEvent
 from apps.constantcontact import crypto, tokens
+from apps.constantcontact.checks import check_token_keys
 from apps.constantcontact.errors import NeedsReconnect
 from apps.constantcontact.models import Connection
+from tests.conftest import World
 from tests.constantcontact.conftest import TEST_KEY, TOKEN_URL, connect, expire_soon, token_payload
 
 
@@ -162,26 +164,25 @@ def test_a_dead_grant_marks_the_connection_and_tells_the_admins(connection, mock
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_threads_needing_a_refresh_make_exactly_one_token_request(mocked):
-    from tests.conftest import World
-
     world = World()
     connection = connect(world.workspace)
     expire_soon(connection)
     mocked.post(TOKEN_URL, json=token_payload(2))
 
+    # Each thread has its own copy, as separate processes would. (Loaded up front:
+    # SQLite's shared in-memory test database refuses reads during a write.)
+    copies = [Connection.objects.get(pk=connection.pk) for _ in range(20)]
     results, failures = [], []
 
-    def worker():
+    def worker(mine):
         try:
-            # Each thread has its own copy, as separate processes would.
-            mine = Connection.objects.get(pk=connection.pk)
             results.append(tokens.valid_access_token(mine))
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             failures.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=worker) for _ in range(20)]
+    threads = [threading.Thread(target=worker, args=(mine,)) for mine in copies]
     for t in threads:
         t.start()
     for t in threads:
@@ -191,3 +192,19 @@ def test_twenty_threads_needing_a_refresh_make_exactly_one_token_request(mocked)
     assert results == ["access-2"] * 20
     assert len(mocked.calls) == 1
     assert Connection.objects.get(pk=connection.pk).token_version == connection.token_version + 1
+
+
+def test_the_deploy_check_demands_token_keys_in_production(settings):
+    assert check_token_keys(None) == []
+    settings.CCADMIN_FERNET_KEYS = []
+    settings.DEBUG = False
+    assert [e.id for e in check_token_keys(None)] == ["constantcontact.E001"]
+    settings.CCADMIN_FERNET_KEYS = ["not-a-key"]
+    assert [e.id for e in check_token_keys(None)] == ["constantcontact.E002"]
+
+
+def test_a_token_that_still_works_is_used_when_the_refresh_fails_for_now(connection, mocked):
+    expire_soon(connection, seconds=120)
+    mocked.post(TOKEN_URL, status=503, body="")
+    assert tokens.valid_access_token(connection) == "access-1"
+    assert Connection.objects.get(pk=connection.pk).status == Connection.Status.CONNECTED

@@ -68,10 +68,16 @@ EXPECTED: dict[str, Rule] = {
     "accounts:settings": Rule(**ADMIN),
     "audit:events": Rule(**ADMIN),
     "audit:export": Rule(**ADMIN),
+    "constantcontact:connection": Rule(area=Area.ACCOUNT),
+    "constantcontact:connect": Rule(**ADMIN, method="post"),
+    "constantcontact:disconnect": Rule(**ADMIN, method="post"),
+    "constantcontact:reference": Rule(),
+    "constantcontact:budget": Rule(area=Area.ACCOUNT),
 }
 
 # Pages outside any workspace, with what an anonymous visitor gets.
-PUBLIC = {"index": 302, "healthz": 200, "invitations:accept": 200}
+PUBLIC = {"index": 302, "healthz": 200, "invitations:accept": 200,
+          "constantcontact_oauth:callback": 302}
 
 
 def _walk(patterns, prefix=""):

@@ -6,12 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
-    """Run manage.py with the production settings and only the given DJANGO_* variables."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("DJANGO_")}
+    """Run manage.py with the production settings and only the given configuration."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("DJANGO_", "CCADMIN_", "CC_"))}
     env.update(DJANGO_SETTINGS_MODULE="ccadmin.settings", **environment)
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -23,6 +26,7 @@ def test_check_deploy_passes_with_the_production_settings():
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="example.com",
+        CCADMIN_FERNET_KEYS=Fernet.generate_key().decode(),
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
