@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.audit",
     "apps.constantcontact",
+    "apps.contacts",
 ]
 
 MIDDLEWARE = [
@@ -236,10 +237,7 @@ if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     ALLAUTH_TRUSTED_PROXY_COUNT = env_int("CCADMIN_TRUSTED_PROXY_COUNT", 1)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 
-# --- Constant Contact -------------------------------------------------------------
-# The other CC_* values are read (with their defaults) by apps/constantcontact/conf.py;
-# this one is here because the CSP below needs its origin.
-CC_AUTH_BASE_URL = env_str("CC_AUTH_BASE_URL", "http://127.0.0.1:8765/oauth2/default/v1")
+# The authorization server's origin (CC_AUTH_BASE_URL above), for form-action below.
 _cc_auth = urlsplit(CC_AUTH_BASE_URL)
 CC_AUTH_ORIGIN = f"{_cc_auth.scheme}://{_cc_auth.netloc}"
 

@@ -25,6 +25,7 @@ from apps.accounts.models import Membership
 from apps.audit.services import audit_event_record
 from apps.constantcontact import client, conf, tokens
 from apps.constantcontact.catalog import Scope
+from apps.constantcontact.crypto import TokenDecryptionError
 from apps.constantcontact.errors import ConstantContactError, GrantDenied, OAuthError
 from apps.constantcontact.gate import Actor, gate_for
 from apps.constantcontact.models import Connection
@@ -143,9 +144,16 @@ def oauth_disconnect(*, connection: Connection, actor: Membership) -> Connection
     if actor.workspace_id != connection.workspace_id or not actor.role.is_admin:
         raise GrantDenied("Only an admin of this workspace can disconnect Constant Contact.",
                           reason="role_denies")
+    revoked = False
     if connection.refresh_token_ciphertext:
-        client.token_revoke(token=tokens.read_refresh_token(connection), hint="refresh_token",
-                            limiter=token_limiter())
+        # Best effort: a token we can no longer decrypt (a key-rotation mistake) or an
+        # unreachable server must not keep the tokens stored here.
+        try:
+            client.token_revoke(token=tokens.read_refresh_token(connection),
+                                hint="refresh_token", limiter=token_limiter())
+            revoked = True
+        except (TokenDecryptionError, ConstantContactError):
+            revoked = False
     connection.status = Connection.Status.NOT_CONNECTED
     connection.access_token_ciphertext = connection.refresh_token_ciphertext = ""
     connection.access_expires_at = None
@@ -154,7 +162,7 @@ def oauth_disconnect(*, connection: Connection, actor: Membership) -> Connection
     connection.save()
     audit_event_record(
         action="cc.connection.disconnect", actor=actor.user, workspace=connection.workspace,
-        target="Constant Contact connection",
+        target="Constant Contact connection", details={"revoked_upstream": revoked},
     )
     return connection
 
