@@ -12,6 +12,9 @@ def _new_list(api, name):
 
 
 def test_json_import_progress_and_row_errors(fresh_sim):
+    # Slow processing (53 items at 10/s = 5.3 s) so "processing" is observable
+    # however long the real time between these requests is on a loaded machine.
+    fresh_sim.options.activity_items_per_second = 10
     api = Api(fresh_sim)
     lid = _new_list(api, "Imported")
     rows = [{"email": f"imp{i}@example.org", "first_name": f"I{i}"} for i in range(50)]

