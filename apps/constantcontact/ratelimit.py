@@ -32,9 +32,12 @@ from apps.constantcontact import conf
 from apps.constantcontact.errors import BudgetExhausted, LimiterBusy, QuotaExceeded
 from apps.core.redis import redis_client
 
-# KEYS: 1 window log, 2 day counter, 3 cool-off flag, 4 "quota spent today" flag
+# KEYS: 1 window log, 2 day counter, 3 cool-off flag, 4 "quota spent today" flag,
+#       5 interactive callers waiting (sorted set scored by their deadline, µs)
 # ARGV: 1 limit per window, 2 window (µs), 3 unique member, 4 day limit (-1: none),
-#       5 day-key lifetime (s)
+#       5 day-key lifetime (s), 6 1 for background work
+# Background work yields while a member's call waits, so a long sync never makes a
+# person wait for a slot (interactive work goes first, DESIGN "Jobs").
 # Returns {1, 0} admitted; {0, wait µs} wait; {-1, used} day budget spent;
 # {-2, 0} Constant Contact said the day's quota is spent.
 _ACQUIRE_LUA = """
@@ -49,6 +52,10 @@ if day_limit >= 0 then
 end
 local cool = redis.call('PTTL', KEYS[3])
 if cool > 0 then return {0, cool * 1000} end
+if tonumber(ARGV[6]) == 1 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', string.format('%d', now))
+  if redis.call('ZCARD', KEYS[5]) > 0 then return {0, 50000} end
+end
 local window = tonumber(ARGV[2])
 -- Scores go through string.format: Lua prints big numbers with 14 digits otherwise.
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - window))
@@ -85,31 +92,56 @@ class _Window:
         self._sleep = sleep
         self._script = r.register_script(_ACQUIRE_LUA)
 
-    def _try(self, *, day_key: str, day_limit: int, day_ttl: int) -> tuple[int, int]:
+    @property
+    def _waiting_key(self) -> str:
+        return f"{self._prefix}:interactive-waiting"
+
+    def _try(self, *, day_key: str, day_limit: int, day_ttl: int,
+             background: bool) -> tuple[int, int]:
         # Without a daily limit (day_limit -1) the script never touches the day keys.
         day_key = day_key or f"{self._prefix}:no-day"
-        keys = [f"{self._prefix}:window", day_key, f"{self._prefix}:cooloff", f"{day_key}:spent"]
+        keys = [f"{self._prefix}:window", day_key, f"{self._prefix}:cooloff", f"{day_key}:spent",
+                self._waiting_key]
         status, value = self._script(
             keys=keys,
-            args=[self.limit, self.window_ms * 1000, uuid.uuid4().hex, day_limit, day_ttl],
+            args=[self.limit, self.window_ms * 1000, uuid.uuid4().hex, day_limit, day_ttl,
+                  1 if background else 0],
         )
         return int(status), int(value)
 
     def wait_for_slot(self, *, timeout: float, day_key: str = "", day_limit: int = -1,
-                      day_ttl: int = 0) -> tuple[int, int]:
+                      day_ttl: int = 0, background: bool = False) -> tuple[int, int]:
         """Block until admitted (returns (1, 0)) or the day is spent (returns (-1|-2, n)).
         Raises LimiterBusy when no slot frees up within `timeout` seconds."""
         deadline = time.monotonic() + timeout
-        while True:
-            status, value = self._try(day_key=day_key, day_limit=day_limit, day_ttl=day_ttl)
-            if status != 0:
-                return status, value
-            wait = value / 1_000_000
-            remaining = deadline - time.monotonic()
-            if wait > remaining:
-                raise LimiterBusy()
-            # A little jitter so waiters woken together don't all hit Redis at once.
-            self._sleep(wait + random.uniform(0, 0.01))
+        waiting_as = ""
+        try:
+            while True:
+                status, value = self._try(day_key=day_key, day_limit=day_limit,
+                                          day_ttl=day_ttl, background=background)
+                if status != 0:
+                    return status, value
+                wait = value / 1_000_000
+                remaining = deadline - time.monotonic()
+                if wait > remaining:
+                    raise LimiterBusy()
+                if not background and not waiting_as:
+                    waiting_as = self._announce_waiting(remaining)
+                # A little jitter so waiters woken together don't all hit Redis at once.
+                self._sleep(wait + random.uniform(0, 0.01))
+        finally:
+            if waiting_as:
+                self._redis.zrem(self._waiting_key, waiting_as)
+
+    def _announce_waiting(self, seconds: float) -> str:
+        """Tell background callers a member is waiting, until `seconds` from now at most
+        (scored in Redis's clock, like the window, so a crashed caller expires)."""
+        token = uuid.uuid4().hex
+        seconds_now, micros = self._redis.time()
+        deadline = (seconds_now + seconds) * 1_000_000 + micros
+        self._redis.zadd(self._waiting_key, {token: int(deadline)})
+        self._redis.expire(self._waiting_key, int(seconds) + 60)
+        return token
 
 
 @dataclass
@@ -186,7 +218,7 @@ class ApiBudget:
         day_limit = self.quota if interactive else max(0, self.quota - self.reserve)
         status, _ = self._window.wait_for_slot(
             timeout=timeout, day_key=self._day_key(day), day_limit=day_limit,
-            day_ttl=self._seconds_to_keep(day),
+            day_ttl=self._seconds_to_keep(day), background=not interactive,
         )
         if status == 1:
             return

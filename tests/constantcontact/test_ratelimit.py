@@ -48,6 +48,35 @@ def test_never_more_than_four_calls_in_any_second_across_threads():
     assert admitted[-1] - admitted[0] < 3.5
 
 
+def test_a_waiting_member_goes_ahead_of_background_work():
+    # Two windows' worth of background calls are already queued when a member's call
+    # arrives: it must not wait behind all of them.
+    budget = ApiBudget(app_key="priority-test", per_second=2, window_ms=500, daily_quota=1000,
+                       reserve=0)
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def background():
+        for _ in range(4):
+            budget.acquire(interactive=False, timeout=10)
+            with lock:
+                order.append("background")
+
+    threads = [threading.Thread(target=background) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.1)  # the background threads now hold the window and wait for more
+    budget.acquire(interactive=True, timeout=10)
+    with lock:
+        order.append("member")
+    for t in threads:
+        t.join()
+
+    # Eight background calls at two per half second take about two seconds; the member
+    # gets the first free slot instead of the ninth.
+    assert order.index("member") <= 3, order
+
+
 def test_a_caller_that_cannot_wait_long_enough_is_told_so():
     budget = ApiBudget(app_key="busy-test", per_second=1, window_ms=5000, daily_quota=100,
                        reserve=0)
