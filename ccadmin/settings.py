@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
 from ccadmin.env import env_bool, env_int, env_list, env_str
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.constantcontact",
     "apps.contacts",
+    "apps.campaigns",
 ]
 
 MIDDLEWARE = [
@@ -119,7 +121,16 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_ORDER = ["interactive", "default", "bulk"]
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Beat's incremental contacts sync. crontab "*/N" fires at minutes 0, N, 2N... of each
+# hour, which is what the sync screen's "next around HH:MM" assumes: N should divide 60.
+CCADMIN_CONTACTS_SYNC_MINUTES = env_int("CCADMIN_CONTACTS_SYNC_MINUTES", 15)
+CELERY_BEAT_SCHEDULE = {
+    "contacts-incremental-sync": {
+        "task": "contacts.sync_scheduled",
+        "schedule": crontab(minute=f"*/{CCADMIN_CONTACTS_SYNC_MINUTES}"),
+        "options": {"queue": "default"},
+    },
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Accounts (django-allauth) --------------------------------------------------

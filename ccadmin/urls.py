@@ -6,6 +6,8 @@ from apps.core import views as core_views
 
 workspace_patterns = [
     path("", include("apps.core.urls")),
+    path("", include("apps.contacts.urls")),
+    path("", include("apps.campaigns.urls")),
     path("team/", include("apps.accounts.urls")),
     path("audit/", include("apps.audit.urls")),
     path("constant-contact/", include("apps.constantcontact.urls")),

@@ -104,12 +104,32 @@ class WorkspaceSettingsForm(forms.Form):
         "(an authenticator app) the next time they open this workspace, and cannot use "
         "it until they have.",
     )
+    require_second_approver = forms.BooleanField(
+        label="Campaigns need an approver other than their author (four eyes)",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "require-second-approver-help"}),
+        help_text="When on, the member who drafted a campaign, or who asked for its "
+        "review, cannot approve it themselves, even with the approve capability: a second "
+        "person must.",
+    )
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not name:
             raise ValidationError("Give the workspace a name.")
         return name
+
+
+class ProfileForm(forms.Form):
+    """A member's own settings, the same in every workspace they belong to."""
+
+    full_name = forms.CharField(label="Full name", max_length=150, required=False,
+                                help_text="Shown to your team instead of your email address.")
+    time_zone = forms.ChoiceField(
+        label="Your time zone", choices=_time_zone_choices,
+        help_text="Times on every page are shown in this zone for you (send times also "
+        "in the workspace's zone and UTC).",
+    )
 
 
 class InvitationAcceptForm(forms.Form):

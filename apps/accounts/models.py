@@ -56,6 +56,10 @@ class Workspace(models.Model):
     require_mfa = models.BooleanField(
         default=False, help_text="Every member must use two-factor authentication."
     )
+    require_second_approver = models.BooleanField(
+        default=True,
+        help_text="A campaign must be approved by someone other than its author (four eyes).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
@@ -248,10 +249,16 @@ def role_delete(*, role: Role, actor: User) -> None:
 
 
 def workspace_update_settings(
-    *, workspace: Workspace, actor: User, name: str, time_zone: str, require_mfa: bool
+    *, workspace: Workspace, actor: User, name: str, time_zone: str, require_mfa: bool,
+    require_second_approver: bool | None = None,
 ) -> Workspace:
+    """Save the settings that differ and audit them; `require_second_approver`
+    (four eyes on campaign approvals) is left as it is when not given."""
     changes = {}
-    for field, value in (("name", name), ("time_zone", time_zone), ("require_mfa", require_mfa)):
+    values = [("name", name), ("time_zone", time_zone), ("require_mfa", require_mfa)]
+    if require_second_approver is not None:
+        values.append(("require_second_approver", require_second_approver))
+    for field, value in values:
         if getattr(workspace, field) != value:
             changes[field] = [getattr(workspace, field), value]
             setattr(workspace, field, value)
@@ -262,3 +269,22 @@ def workspace_update_settings(
             target=workspace.name, details={"changes": changes},
         )
     return workspace
+
+
+def user_update_profile(*, user: User, full_name: str, time_zone: str) -> User:
+    """A member's own name and time zone (every time on every page is shown in
+    it); audited against the member, not a workspace: it follows them everywhere."""
+    if time_zone not in zoneinfo.available_timezones():
+        raise ValidationError(f"{time_zone!r} is not a time zone.")
+    changes = {}
+    for field, value in (("full_name", full_name.strip()), ("time_zone", time_zone)):
+        if getattr(user, field) != value:
+            changes[field] = [getattr(user, field), value]
+            setattr(user, field, value)
+    if changes:
+        user.save(update_fields=list(changes))
+        audit_event_record(
+            action="profile.changed", actor=user, target=user.email,
+            details={"changes": changes},
+        )
+    return user

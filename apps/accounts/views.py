@@ -304,12 +304,14 @@ def workspace_settings(request: HtmxHttpRequest) -> HttpResponse:
     form = WorkspaceSettingsForm(request.POST or None, initial={
         "name": workspace.name, "time_zone": workspace.time_zone,
         "require_mfa": workspace.require_mfa,
+        "require_second_approver": workspace.require_second_approver,
     })
     if request.method == "POST" and form.is_valid():
         workspace_update_settings(
             workspace=workspace, actor=request.user, name=form.cleaned_data["name"],
             time_zone=form.cleaned_data["time_zone"],
             require_mfa=form.cleaned_data["require_mfa"],
+            require_second_approver=form.cleaned_data["require_second_approver"],
         )
         messages.success(request, "Settings saved.")
         return redirect("accounts:settings", workspace_slug=workspace.slug)

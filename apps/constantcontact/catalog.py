@@ -330,6 +330,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         notes="A partial update, unlike most PUTs.",
     ),
     Endpoint(
+        "account.physical_address_create", "POST", "/account/summary/physical_address",
+        Area.ACCOUNT, W, Scope.ACCOUNT_UPDATE, "account:update", Effect.CHANGES_DATA,
+        notes="201; 409 if the account already has one (then PUT).",
+    ),
+    Endpoint(
+        "account.physical_address_update", "PUT", "/account/summary/physical_address",
+        Area.ACCOUNT, W, Scope.ACCOUNT_UPDATE, "account:update", Effect.CHANGES_DATA,
+        notes="A whole replace: an omitted field is removed from the address. state_code "
+        "and postal_code only for US and CA, state_name otherwise.",
+    ),
+    Endpoint(
         "account.emails_list", "GET", "/account/emails", Area.ACCOUNT, R, Scope.ACCOUNT_READ,
         "account:read", notes="A bare JSON array; one filter at a time.",
     ),

@@ -404,6 +404,14 @@ class ConstantContact:
         # A partial update, unlike most PUTs (contract §3.8).
         return self.call("account.summary_update", json=body)
 
+    def account_physical_address_create(self, *, body: Body) -> Result:
+        # 409 when the account already has one (contract §3.8): PUT instead.
+        return self.call("account.physical_address_create", json=body)
+
+    def account_physical_address_update(self, *, body: Body) -> Result:
+        # Replaces the whole address: send every field to keep (spec, putPhysicalAddress).
+        return self.call("account.physical_address_update", json=body)
+
     def account_emails_list(self, *, params: Params = None) -> Result:
         return self.call("account.emails_list", params=params)
 

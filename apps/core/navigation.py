@@ -21,23 +21,23 @@ class NavItem:
 
 NAV_ITEMS = (
     NavItem("Overview", "core:home", None),
-    NavItem("Contacts", "core:area_contacts", Area.CONTACTS),
-    NavItem("Lists", "core:area_lists", Area.LISTS),
-    NavItem("Tags", "core:area_tags", Area.TAGS),
-    NavItem("Custom fields", "core:area_custom_fields", Area.CUSTOM_FIELDS),
+    NavItem("Contacts", "contacts:contact_list", Area.CONTACTS),
+    NavItem("Lists", "contacts:list_index", Area.LISTS),
+    NavItem("Tags", "contacts:tag_index", Area.TAGS),
+    NavItem("Custom fields", "contacts:custom_field_index", Area.CUSTOM_FIELDS),
     NavItem("Segments", "core:area_segments", Area.SEGMENTS),
     NavItem("Bulk jobs", "core:area_bulk", Area.BULK),
     NavItem("Campaigns", "core:area_campaigns", Area.CAMPAIGNS),
     NavItem("Reports", "core:area_reports", Area.REPORTS),
     NavItem("Account", "core:area_account", Area.ACCOUNT),
+    # Readable by every role with Account read (health, budget); only admins get buttons.
+    NavItem("Constant Contact", "constantcontact:connection", Area.ACCOUNT),
+    NavItem("API budget", "constantcontact:budget", Area.ACCOUNT),
     NavItem("API reference", "constantcontact:reference", None),
     NavItem("Team", "accounts:members", Area.ACCOUNT, Access.WRITE, section="admin"),
     NavItem("Roles", "accounts:roles", Area.ACCOUNT, Access.WRITE, section="admin"),
     NavItem("Audit log", "audit:events", Area.ACCOUNT, Access.WRITE, section="admin"),
     NavItem("Settings", "accounts:settings", Area.ACCOUNT, Access.WRITE, section="admin"),
-    # Readable by every role with Account read (health, budget); only admins get buttons.
-    NavItem("Constant Contact", "constantcontact:connection", Area.ACCOUNT, section="admin"),
-    NavItem("API budget", "constantcontact:budget", Area.ACCOUNT, section="admin"),
 )
 
 

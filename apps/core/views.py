@@ -4,12 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apps.accounts.grants import Access, Area
 from apps.accounts.models import Membership
 from apps.core.access import workspace_view
+from apps.core.navigation import NAV_ITEMS
 from apps.core.redis import redis_ping
 
 # What each area will hold, said plainly until its screens land.
@@ -46,12 +48,15 @@ def index(request: HttpRequest):
 @require_GET
 @workspace_view()
 def home(request: HttpRequest):
-    return render(request, "core/home.html", {"area_plans": _visible_plans(request.role)})
+    plans = _visible_plans(request.role, request.workspace)
+    return render(request, "core/home.html", {"area_plans": plans})
 
 
-def _visible_plans(role) -> list[dict]:
+def _visible_plans(role, workspace) -> list[dict]:
+    url_names = {item.area: item.url_name for item in NAV_ITEMS if item.section == "work"}
     return [
-        {"area": area, "label": area.label, "plan": plan, "access": role.access_for(area)}
+        {"area": area, "label": area.label, "plan": plan, "access": role.access_for(area),
+         "url": reverse(url_names[area], kwargs={"workspace_slug": workspace.slug})}
         for area, plan in AREA_PLANS.items()
         if role.allows(area, Access.READ)
     ]

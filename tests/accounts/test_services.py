@@ -216,3 +216,23 @@ def test_settings_record_only_what_changed(world):
     workspace_update_settings(workspace=world.workspace, actor=world.admin, name="Acme Marketing",
                               time_zone="UTC", require_mfa=True)
     assert AuditEvent.objects.filter(action="workspace.settings_changed").count() == 1
+
+
+def test_four_eyes_is_on_by_default_and_its_change_is_audited(world):
+    assert world.workspace.require_second_approver is True
+    workspace_update_settings(workspace=world.workspace, actor=world.admin, name="Acme Marketing",
+                              time_zone="UTC", require_mfa=False, require_second_approver=False)
+    world.workspace.refresh_from_db()
+    assert world.workspace.require_second_approver is False
+    event = AuditEvent.objects.get(action="workspace.settings_changed")
+    assert event.details == {"changes": {"require_second_approver": [True, False]}}
+
+
+def test_four_eyes_stays_as_it_is_when_not_given(world):
+    world.workspace.require_second_approver = False
+    world.workspace.save(update_fields=["require_second_approver"])
+    workspace_update_settings(workspace=world.workspace, actor=world.admin, name="Acme Marketing",
+                              time_zone="UTC", require_mfa=False)
+    world.workspace.refresh_from_db()
+    assert world.workspace.require_second_approver is False
+    assert not AuditEvent.objects.filter(action="workspace.settings_changed").exists()

@@ -332,3 +332,26 @@ def test_requiring_mfa_sends_members_without_it_to_set_it_up(admin_client, clien
     response = client.get(reverse("core:home", args=[world.workspace.slug]))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
+
+
+def test_settings_offer_four_eyes_on_by_default(admin_client, world):
+    response = admin_client.get(url(world, "settings"))
+    html = response.content.decode()
+    assert "Campaigns need an approver other than their author (four eyes)" in html
+    assert response.context["form"]["require_second_approver"].value() is True
+
+
+def test_settings_turn_four_eyes_off_and_on_audited(admin_client, world):
+    data = {"name": "Acme Marketing", "time_zone": "UTC"}
+    admin_client.post(url(world, "settings"), data)
+    world.workspace.refresh_from_db()
+    assert world.workspace.require_second_approver is False
+    admin_client.post(url(world, "settings"), {**data, "require_second_approver": "on"})
+    world.workspace.refresh_from_db()
+    assert world.workspace.require_second_approver is True
+    changes = [e.details["changes"] for e in
+               AuditEvent.objects.filter(action="workspace.settings_changed").order_by("pk")]
+    assert changes == [{"require_second_approver": [True, False]},
+                       {"require_second_approver": [False, True]}]
+    assert all(e.actor == world.admin for e in AuditEvent.objects.filter(
+        action="workspace.settings_changed"))

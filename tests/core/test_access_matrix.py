@@ -16,6 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from apps.accounts.grants import Access, Area, Capability
 from apps.accounts.models import Membership, Role
 from apps.accounts.services import invitation_create, role_save
+from apps.contacts.models import Contact, ContactList, CustomField, SyncRun, Tag
+from apps.core.urls import UNBUILT_AREAS
 
 MEMBERS = ("admin", "editor", "approver", "viewer")
 
@@ -53,9 +55,70 @@ def _invitation(fx):
     return {"invitation_id": fx.invitation.pk}
 
 
+def _contact(fx):
+    return {"contact_id": fx.contact.pk}
+
+
+def _list(fx):
+    return {"list_id": fx.contact_list.pk}
+
+
+def _tag(fx):
+    return {"tag_id": fx.tag.pk}
+
+
+def _field(fx):
+    return {"field_id": fx.custom_field.pk}
+
+
+def _area(area: Area, access: Access = Access.READ, **more) -> dict:
+    return dict(area=area, access=access, **more)
+
+
 EXPECTED: dict[str, Rule] = {
     "core:home": Rule(),
-    **{f"core:area_{area.value}": Rule(area=area) for area in Area},
+    **{f"core:area_{area.value}": Rule(area=area) for area in UNBUILT_AREAS},
+    # Contacts
+    "contacts:contact_list": Rule(**_area(Area.CONTACTS)),
+    "contacts:contact_detail": Rule(**_area(Area.CONTACTS), kwargs=_contact),
+    "contacts:contact_create": Rule(**_area(Area.CONTACTS, Access.WRITE)),
+    "contacts:contact_signup_upsert": Rule(**_area(Area.CONTACTS, Access.WRITE)),
+    "contacts:contact_edit": Rule(**_area(Area.CONTACTS, Access.WRITE), kwargs=_contact),
+    "contacts:contact_delete": Rule(**_area(Area.CONTACTS, Access.WRITE), kwargs=_contact),
+    "contacts:contact_list_add": Rule(**_area(Area.CONTACTS, Access.WRITE), method="post",
+                                      kwargs=_contact),
+    "contacts:contact_list_remove": Rule(**_area(Area.CONTACTS, Access.WRITE), method="post",
+                                         kwargs=lambda fx: {**_contact(fx), **_list(fx)}),
+    "contacts:contact_tag_add": Rule(**_area(Area.CONTACTS, Access.WRITE), method="post",
+                                     kwargs=_contact),
+    "contacts:contact_tag_remove": Rule(**_area(Area.CONTACTS, Access.WRITE), method="post",
+                                        kwargs=lambda fx: {**_contact(fx), **_tag(fx)}),
+    # Sync
+    "contacts:sync": Rule(**_area(Area.CONTACTS)),
+    "contacts:sync_start": Rule(**_area(Area.CONTACTS, Access.WRITE), method="post"),
+    "contacts:sync_status": Rule(**_area(Area.CONTACTS), kwargs=lambda fx: {"run_id": fx.sync_run.pk}),
+    # Lists
+    "contacts:list_index": Rule(**_area(Area.LISTS)),
+    "contacts:list_create": Rule(**_area(Area.LISTS, Access.WRITE)),
+    "contacts:list_detail": Rule(**_area(Area.LISTS), kwargs=_list),
+    "contacts:list_edit": Rule(**_area(Area.LISTS, Access.WRITE), kwargs=_list),
+    "contacts:list_favorite": Rule(**_area(Area.LISTS, Access.WRITE), method="post",
+                                   kwargs=_list),
+    "contacts:list_delete": Rule(**_area(Area.LISTS, Access.WRITE), kwargs=_list),
+    "contacts:list_delete_status": Rule(**_area(Area.LISTS), kwargs=_list),
+    # Tags
+    "contacts:tag_index": Rule(**_area(Area.TAGS)),
+    "contacts:tag_create": Rule(**_area(Area.TAGS, Access.WRITE)),
+    "contacts:tag_edit": Rule(**_area(Area.TAGS, Access.WRITE), kwargs=_tag),
+    "contacts:tag_delete": Rule(**_area(Area.TAGS, Access.WRITE), kwargs=_tag),
+    "contacts:tag_delete_status": Rule(**_area(Area.TAGS), kwargs=_tag),
+    # Custom fields
+    "contacts:custom_field_index": Rule(**_area(Area.CUSTOM_FIELDS)),
+    "contacts:custom_field_create": Rule(**_area(Area.CUSTOM_FIELDS, Access.WRITE)),
+    "contacts:custom_field_edit": Rule(**_area(Area.CUSTOM_FIELDS, Access.WRITE),
+                                       kwargs=_field),
+    "contacts:custom_field_delete": Rule(**_area(Area.CUSTOM_FIELDS, Access.WRITE),
+                                         kwargs=_field),
     "accounts:members": Rule(**ADMIN),
     "accounts:invite": Rule(**ADMIN),
     "accounts:member_role": Rule(**ADMIN, method="post", kwargs=_member),
@@ -113,6 +176,16 @@ class Fixtures:
         self.custom_role = role_save(
             workspace=world.workspace, actor=world.admin, name="Interns", description="",
             grants={Area.CONTACTS: Access.READ}, can_approve=False, can_send=False,
+        )
+        ws = world.workspace
+        self.contact_list = ContactList.objects.create(workspace=ws, cc_id="l-1", name="News")
+        self.tag = Tag.objects.create(workspace=ws, cc_id="t-1", name="VIP")
+        self.custom_field = CustomField.objects.create(
+            workspace=ws, cc_id="f-1", label="Shoe size", type="string"
+        )
+        self.contact = Contact.objects.create(workspace=ws, cc_id="c-1", email="a@example.com")
+        self.sync_run = SyncRun.objects.create(
+            workspace=ws, kind=SyncRun.Kind.FULL, status=SyncRun.Status.SUCCEEDED
         )
         self.invitation, self.token = invitation_create(
             workspace=world.workspace, email="new@example.com",

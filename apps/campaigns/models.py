@@ -1,0 +1,181 @@
+"""Email campaigns: the mirror of Constant Contact's campaigns and their primary
+email activity, plus what only ccadmin knows — approvals and send jobs.
+
+Constant Contact spells campaign statuses in Title case and activity statuses in
+UPPER case (contract §3.7); both are stored here in lower case.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from apps.accounts.models import Workspace
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    EXECUTING = "executing", "Sending"
+    DONE = "done", "Sent"
+    ERROR = "error", "Error"
+    REMOVED = "removed", "Removed"
+
+
+class Campaign(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    cc_id = models.CharField(max_length=64, help_text="Constant Contact's campaign_id.")
+    name = models.CharField(max_length=80)
+    status = models.CharField(
+        max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    type = models.CharField(max_length=40, blank=True)
+    type_code = models.IntegerField(null=True, blank=True)
+    created_upstream = models.DateTimeField(null=True, blank=True)
+    updated_upstream = models.DateTimeField(null=True, blank=True)
+    primary_activity_id = models.CharField(max_length=64, blank=True)
+    permalink_activity_id = models.CharField(max_length=64, blank=True)
+    # Who drafted it in ccadmin (null for campaigns made in Constant Contact's own
+    # app): the four-eyes rule compares approvers against this person.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    raw = models.JSONField(default=dict, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "cc_id"], name="campaign_cc_id_unique")
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "status", "-updated_upstream"]),
+            models.Index(fields=["workspace", "-created_upstream"]),
+        ]
+        ordering = ["-updated_upstream", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == CampaignStatus.DRAFT
+
+
+class EmailActivity(models.Model):
+    """The campaign's primary_email activity: what actually goes out, and to whom."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="email")
+    cc_id = models.CharField(max_length=64, help_text="campaign_activity_id")
+    status = models.CharField(
+        max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    format_type = models.IntegerField(default=5)
+    from_name = models.CharField(max_length=100, blank=True)
+    from_email = models.CharField(max_length=80, blank=True)
+    reply_to_email = models.CharField(max_length=80, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    preheader = models.CharField(max_length=200, blank=True)
+    html_content = models.TextField(blank=True)
+    contact_list_ids = models.JSONField(default=list, blank=True)
+    segment_ids = models.JSONField(default=list, blank=True)
+    physical_address_in_footer = models.JSONField(default=dict, blank=True)
+    permalink_url = models.URLField(max_length=500, blank=True)
+    # The send time the team plans (null: "send as soon as scheduled"). Part of what
+    # an approval covers; Constant Contact only learns it when the send is scheduled.
+    planned_send_at = models.DateTimeField(null=True, blank=True)
+    # Constant Contact's current schedule, from GET …/schedules.
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    # When it went out, as far as ccadmin can tell: the schedule it was last seen
+    # with, or else the campaign's updated_at when a sync first saw it done (the
+    # API has no "sent at" field, and updated_at moves again on a later rename).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_upstream = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.campaign.name}: {self.subject}"
+
+
+class Approval(models.Model):
+    """A review request and its decision, bound to a fingerprint of what goes out.
+
+    The snapshot keeps the approved values so the campaign page can show exactly
+    what changed since; any change to them voids the approval.
+    """
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Changes requested"
+        VOIDED = "voided", "Voided by a change"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="approvals")
+    fingerprint = models.CharField(max_length=64)
+    snapshot = models.JSONField()
+    decision = models.CharField(
+        max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    request_note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["campaign", "decision"])]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} — {self.get_decision_display()}"
+
+
+class SendJob(models.Model):
+    """A schedule, unschedule or test send, run by a Celery worker; the page polls it."""
+
+    class Kind(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        UNSCHEDULE = "unschedule", "Unschedule"
+        TEST_SEND = "test_send", "Test send"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The approval a schedule relied on (null for unschedule and test sends).
+    approval = models.ForeignKey(
+        Approval, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    send_at = models.DateTimeField(null=True, blank=True, help_text="Null: send now.")
+    test_addresses = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.campaign} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -1,0 +1,225 @@
+"""Pre-send checks: what must hold before a campaign may be scheduled.
+
+    report = presend_checks(email=email, cc=cc, now=timezone.now())
+    if not report.ok: ... report.failures -> each with a message for people
+
+- the sender is verified: from and reply-to are CONFIRMED account addresses
+  (contract §3.8: GET /account/emails?confirm_status=CONFIRMED);
+- the audience is not empty: lists (or a segment) are set, and the mirrored
+  lists hold contacts who can receive email; its size is shown;
+- the tracking image is in the HTML (custom-code emails, contract §3.7);
+- a physical address is on the account or in the email's footer (anti-spam law,
+  and Constant Contact refuses to send without one);
+- the planned send time is still in the future.
+
+Constant Contact checks most of these again when the schedule is posted; doing
+it here first turns a 400 into a clear list before anything is queued. The two
+account reads go through the gate as the member (they need the account read
+grant, which every preset has).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count, Sum
+
+from apps.campaigns.html_checks import tracking_image_problem
+from apps.campaigns.models import EmailActivity
+from apps.constantcontact.errors import ConstantContactError
+from apps.constantcontact.explain import upstream_error_message
+from apps.constantcontact.gate import ConstantContact
+from apps.contacts.models import Contact, ContactList, EmailStatus, ListMembership
+
+# Custom-code emails (format_type 5) must carry the tracking image themselves;
+# Constant Contact's own editor (4) inserts it (contract §3.7).
+CUSTOM_CODE_FORMAT = 5
+# Contacts Constant Contact sends campaigns to (delivery resolves these only).
+SENDABLE = (EmailStatus.EXPLICIT, EmailStatus.IMPLICIT)
+
+
+@dataclass
+class Check:
+    key: str
+    label: str
+    ok: bool
+    message: str
+
+
+@dataclass
+class Audience:
+    """Who the email goes to: list (or segment) names and, when known, how many."""
+
+    names: list[str] = field(default_factory=list)
+    count: int | None = None
+    # How the count was made: "contacts" (mirrored subscribed contacts), "lists"
+    # (the lists' member counts, which include unsubscribed ones) or "" (unknown).
+    counted_from: str = ""
+
+    @property
+    def is_set(self) -> bool:
+        return bool(self.names)
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.names)
+
+
+@dataclass
+class PresendReport:
+    checks: list[Check]
+    audience: Audience
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [check for check in self.checks if not check.ok]
+
+
+def email_audience(*, email: EmailActivity) -> Audience:
+    """The audience of `email` from the mirror: names and the number of contacts."""
+    workspace_id = email.campaign.workspace_id
+    list_ids = [str(value) for value in email.contact_list_ids or []]
+    segment_ids = [str(value) for value in email.segment_ids or []]
+    lists = {
+        row.cc_id: row
+        for row in ContactList.objects.filter(workspace_id=workspace_id, cc_id__in=list_ids)
+    }
+    audience = Audience(names=[lists[i].name if i in lists else f"List {i}" for i in list_ids])
+    audience.names += [f"Segment {i}" for i in segment_ids]
+    if segment_ids or not list_ids:
+        # A segment's size is only known when Constant Contact evaluates it.
+        return audience
+    has_members = ListMembership.objects.filter(
+        contact_list__workspace_id=workspace_id, contact_list__cc_id__in=list_ids
+    ).exists()
+    if has_members:
+        audience.count = (
+            Contact.objects.filter(
+                workspace_id=workspace_id, deleted_upstream__isnull=True,
+                email_status__in=SENDABLE, lists__cc_id__in=list_ids,
+            ).aggregate(n=Count("pk", distinct=True))["n"]
+        )
+        audience.counted_from = "contacts"
+    elif len(lists) == len(list_ids) and all(
+        row.membership_count is not None for row in lists.values()
+    ):
+        # Lists synced without their members: their counts (an upper bound, since a
+        # contact on two lists counts twice and unsubscribed ones count too).
+        audience.count = ContactList.objects.filter(
+            pk__in=[row.pk for row in lists.values()]
+        ).aggregate(n=Sum("membership_count"))["n"] or 0
+        audience.counted_from = "lists"
+    return audience
+
+
+def _confirmed_addresses(cc: ConstantContact) -> set[str]:
+    result = cc.account_emails_list(params={"confirm_status": "CONFIRMED"})
+    rows = result.data if isinstance(result.data, list) else []
+    return {
+        str(row.get("email_address", "")).lower()
+        for row in rows
+        if isinstance(row, dict) and row.get("confirm_status", "CONFIRMED") == "CONFIRMED"
+    }
+
+
+def _account_has_address(cc: ConstantContact) -> bool:
+    result = cc.account_summary_get(params={"extra_fields": "physical_address"})
+    address = (result.data or {}).get("physical_address") if isinstance(result.data, dict) else None
+    return bool(isinstance(address, dict) and address.get("address_line1"))
+
+
+def presend_checks(*, email: EmailActivity, cc: ConstantContact, now: datetime,
+                   send_at: datetime | None) -> PresendReport:
+    """Every check, each passed or failed with a message; calls the account reads."""
+    checks: list[Check] = []
+
+    # Verified sender.
+    try:
+        confirmed = _confirmed_addresses(cc)
+    except ConstantContactError as exc:
+        checks.append(Check("sender", "Verified sender", False,
+                            "Could not read the account's verified addresses: "
+                            f"{upstream_error_message(exc)}"))
+    else:
+        unverified = [
+            address for address in (email.from_email, email.reply_to_email)
+            if address and address.lower() not in confirmed
+        ]
+        if not email.from_email:
+            checks.append(Check("sender", "Verified sender", False,
+                                "The email has no from address. Edit the campaign to choose one."))
+        elif unverified:
+            checks.append(Check(
+                "sender", "Verified sender", False,
+                f"{', '.join(sorted(set(unverified)))} is not a verified sender address of the "
+                "Constant Contact account. Verify it in Constant Contact, or edit the campaign "
+                "to use a verified address (which voids the approval).",
+            ))
+        else:
+            checks.append(Check("sender", "Verified sender", True,
+                                f"Sent from {email.from_email}, a verified address."))
+
+    # Audience.
+    audience = email_audience(email=email)
+    if not audience.is_set:
+        checks.append(Check("audience", "Audience", False,
+                            "No lists are chosen: the email would go to nobody. Edit the "
+                            "campaign to choose its lists (which voids the approval)."))
+    elif audience.count == 0:
+        checks.append(Check("audience", "Audience", False,
+                            f"{audience.label} hold{'s' if len(audience.names) == 1 else ''} no "
+                            "contacts who can receive email (as of the last sync)."))
+    elif audience.count is None:
+        checks.append(Check("audience", "Audience", True,
+                            f"{audience.label}; its size is not known here until contacts "
+                            "are synced."))
+    else:
+        checks.append(Check("audience", "Audience", True,
+                            f"{audience.label}: {audience.count:,} contact"
+                            f"{'' if audience.count == 1 else 's'}."))
+
+    # Tracking image.
+    problem = (tracking_image_problem(email.html_content)
+               if email.format_type == CUSTOM_CODE_FORMAT else None)
+    if problem:
+        checks.append(Check("tracking", "Tracking image", False,
+                            f"{problem} Edit the content to fix it (this voids the approval)."))
+    else:
+        checks.append(Check("tracking", "Tracking image", True, "The tracking image is in place."))
+
+    # Physical address.
+    if email.physical_address_in_footer:
+        checks.append(Check("address", "Physical address", True,
+                            "The footer carries the organisation's physical address."))
+    else:
+        try:
+            has_address = _account_has_address(cc)
+        except ConstantContactError as exc:
+            checks.append(Check("address", "Physical address", False,
+                                "Could not read the account's physical address: "
+                                f"{upstream_error_message(exc)}"))
+        else:
+            checks.append(Check(
+                "address", "Physical address", has_address,
+                "The account's physical address goes in the footer." if has_address else
+                "The Constant Contact account has no physical address, which the law and "
+                "Constant Contact require in every campaign. An admin can add it on the "
+                "Account page.",
+            ))
+
+    # Send time.
+    if send_at is not None and send_at <= now:
+        checks.append(Check("send_time", "Send time", False,
+                            "The planned send time has passed. Edit the campaign to choose a "
+                            "new time (or send now); the edit voids the approval, so it needs "
+                            "another review."))
+    else:
+        checks.append(Check("send_time", "Send time", True,
+                            "Sends as soon as it is scheduled." if send_at is None else
+                            "The send time is in the future."))
+    return PresendReport(checks=checks, audience=audience)
+
+

@@ -1,0 +1,215 @@
+"""Reads for the approval panel and review page: the approval in play, its
+history, and exactly what changed since the content was approved.
+
+Nothing here calls Constant Contact: the panel reads the mirror, which every
+edit and sync refreshes (and which voids an approval that no longer matches).
+`approval_panel_context` is what the campaign detail page merges into its
+context for both panels it includes (approvals and sending).
+"""
+
+from dataclasses import dataclass, field
+
+from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
+
+from apps.accounts.grants import Access, Area, Capability
+from apps.accounts.models import Membership
+from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
+from apps.campaigns.forms.approvals import ApprovalDecideForm, ApprovalRequestForm
+from apps.campaigns.models import Approval, Campaign, CampaignStatus, EmailActivity
+from apps.campaigns.templatetags.campaign_times import format_in_zone
+from apps.contacts.models import ContactList
+
+# Enough history to see the last few rounds of review; the audit log has the rest.
+HISTORY_SIZE = 10
+
+
+@dataclass
+class ApprovalPanel:
+    campaign: Campaign
+    email: EmailActivity | None
+    # The pending or approved approval, if any.
+    current: Approval | None
+    # The approval the "changed since" diff is against: the current one, or the
+    # newest voided one when nothing is in play.
+    compared: Approval | None
+    changes: list[dict] = field(default_factory=list)
+    history: list[Approval] = field(default_factory=list)
+    current_fingerprint: str = ""
+    can_request: bool = False
+    can_approve: bool = False
+    # Why this member may not decide (four eyes), '' otherwise.
+    decide_blocked: str = ""
+    request_form: ApprovalRequestForm | None = None
+    decide_form: ApprovalDecideForm | None = None
+
+    @property
+    def is_approved(self) -> bool:
+        return (
+            self.current is not None
+            and self.current.decision == Approval.Decision.APPROVED
+            and self.current.fingerprint == self.current_fingerprint
+        )
+
+    @property
+    def is_pending(self) -> bool:
+        return self.current is not None and self.current.decision == Approval.Decision.PENDING
+
+    @property
+    def matches(self) -> bool:
+        """The approval in play still covers exactly what would go out."""
+        return self.current is not None and self.current.fingerprint == self.current_fingerprint
+
+    @property
+    def html_change(self) -> dict | None:
+        return next((c for c in self.changes if c["field"] == "html_content"), None)
+
+    @property
+    def field_changes(self) -> list[dict]:
+        return [c for c in self.changes if c["field"] != "html_content"]
+
+
+def approval_for(*, campaign: Campaign, approval_id: int) -> Approval:
+    """The campaign's approval `approval_id`; 404 for any other campaign's."""
+    return get_object_or_404(Approval, pk=approval_id, campaign=campaign)
+
+
+def approval_history(*, campaign: Campaign, limit: int = HISTORY_SIZE) -> list[Approval]:
+    return list(
+        Approval.objects.filter(campaign=campaign)
+        .select_related("requested_by", "decided_by")
+        .order_by("-requested_at", "-id")[:limit]
+    )
+
+
+def _email_of(campaign: Campaign) -> EmailActivity | None:
+    try:
+        return campaign.email
+    except EmailActivity.DoesNotExist:
+        return None
+
+
+def four_eyes_reason(*, campaign: Campaign, approval: Approval, user) -> str:
+    """Why `user` may not decide on `approval` under the four-eyes rule ('' if they may).
+
+    The one statement of the rule, shared by the panel and the decide service."""
+    if not campaign.workspace.require_second_approver:
+        return ""
+    if campaign.author_id is not None and campaign.author_id == user.pk:
+        return ("This workspace requires a second person to approve: you drafted this "
+                "campaign, so someone else must review it.")
+    if approval.requested_by_id == user.pk:
+        return ("This workspace requires a second person to approve: you asked for this "
+                "review, so someone else must decide on it.")
+    return ""
+
+
+def _diff_line_class(line: str) -> str:
+    if line.startswith(("+++", "---")):
+        return "diff-file"
+    if line.startswith("@@"):
+        return "diff-hunk"
+    if line.startswith("+"):
+        return "diff-add"
+    if line.startswith("-"):
+        return "diff-del"
+    return "diff-same"
+
+
+def readable_changes(*, changes: list[dict], workspace, zone: str = "UTC") -> list[dict]:
+    """The snapshot diff with values written for people: list names instead of
+    ids, times in `zone`, and the HTML diff's lines tagged for styling."""
+    list_ids = set()
+    for change in changes:
+        if change["field"] == "contact_list_ids":
+            list_ids.update(change["old"] or [])
+            list_ids.update(change["new"] or [])
+    names = dict(
+        ContactList.objects.filter(workspace=workspace, cc_id__in=list_ids)
+        .values_list("cc_id", "name")
+    ) if list_ids else {}
+
+    def text(field: str, value) -> str:
+        if field == "planned_send_at":
+            if not value:
+                return "As soon as it is scheduled"
+            moment = parse_datetime(value)
+            return f"{format_in_zone(moment, zone)} ({zone})" if moment else str(value)
+        if field == "contact_list_ids":
+            return ", ".join(names.get(i, f"List {i}") for i in value) if value else "(none)"
+        if field == "segment_ids":
+            return ", ".join(f"Segment {i}" for i in value) if value else "(none)"
+        return str(value) if value not in (None, "") else "(empty)"
+
+    readable = []
+    for change in changes:
+        item = dict(change)
+        if change["field"] == "html_content":
+            item["lines"] = [(_diff_line_class(line), line) for line in change.get("diff", [])]
+        else:
+            item["old_text"] = text(change["field"], change["old"])
+            item["new_text"] = text(change["field"], change["new"])
+        readable.append(item)
+    return readable
+
+
+def approval_panel(*, campaign: Campaign, membership: Membership) -> ApprovalPanel:
+    email = _email_of(campaign)
+    history = approval_history(campaign=campaign)
+    current = next((a for a in history if a.decision in (
+        Approval.Decision.PENDING, Approval.Decision.APPROVED)), None)
+    compared = current
+    if compared is None and history and history[0].decision == Approval.Decision.VOIDED:
+        compared = history[0]
+    now_snapshot = outgoing_snapshot(email) if email is not None else {}
+    role = membership.role
+    panel = ApprovalPanel(
+        campaign=campaign, email=email, current=current, compared=compared, history=history,
+        current_fingerprint=fingerprint(now_snapshot) if email is not None else "",
+        changes=readable_changes(
+            changes=snapshot_diff(compared.snapshot, now_snapshot),
+            workspace=campaign.workspace, zone=membership.user.time_zone or "UTC",
+        ) if compared and email else [],
+        can_request=(
+            email is not None
+            and campaign.status == CampaignStatus.DRAFT
+            and role.allows(Area.CAMPAIGNS, Access.WRITE)
+        ),
+        can_approve=role.has_capability(Capability.APPROVE),
+    )
+    if current is not None and panel.can_approve:
+        panel.decide_blocked = four_eyes_reason(
+            campaign=campaign, approval=current, user=membership.user
+        )
+    if panel.can_request:
+        panel.request_form = ApprovalRequestForm()
+    if panel.is_pending and panel.can_approve:
+        panel.decide_form = ApprovalDecideForm(
+            initial={"approval_id": current.pk, "fingerprint": current.fingerprint}
+        )
+    return panel
+
+
+def approval_panel_context(*, campaign: Campaign, membership: Membership) -> dict:
+    """The extra context both panels of the campaign detail page need."""
+    from apps.campaigns.selectors.sending import sending_panel
+
+    return {
+        "approval_panel": approval_panel(campaign=campaign, membership=membership),
+        "sending_panel": sending_panel(campaign=campaign, membership=membership),
+    }
+
+
+def snapshot_facts(*, campaign: Campaign, snapshot: dict) -> dict:
+    """What the review page shows of a snapshot beyond its text fields: the
+    audience's names and the planned send time as a datetime."""
+    list_ids = [str(i) for i in snapshot.get("contact_list_ids") or []]
+    names = dict(
+        ContactList.objects.filter(workspace=campaign.workspace, cc_id__in=list_ids)
+        .values_list("cc_id", "name")
+    )
+    audience = [names.get(i, f"List {i}") for i in list_ids]
+    audience += [f"Segment {i}" for i in snapshot.get("segment_ids") or []]
+    planned = snapshot.get("planned_send_at")
+    return {"audience_names": audience,
+            "planned_send_at": parse_datetime(planned) if planned else None}

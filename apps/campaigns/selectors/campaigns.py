@@ -1,0 +1,130 @@
+"""Reads for the campaigns screens: one campaign (scoped to the workspace), the
+filtered and sorted list, a campaign's audience with list names and sizes, the
+lists and sender addresses the editor offers, and how fresh the mirror is.
+
+Everything here reads the mirror; nothing calls Constant Contact.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import F, QuerySet
+from django.shortcuts import get_object_or_404
+
+from apps.accounts.models import Workspace
+from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
+from apps.contacts.models import ContactList, SyncRun
+from apps.contacts.selectors.sync import Freshness, sync_freshness
+
+SYNC_SCOPE = "campaigns"
+
+# The list's status filter: "" shows everything except deleted campaigns.
+STATUS_ALL = "all"
+SORTS = {
+    "-updated": ("-updated_upstream", "-pk"),
+    "updated": ("updated_upstream", "pk"),
+    "-created": ("-created_upstream", "-pk"),
+    "created": ("created_upstream", "pk"),
+}
+DEFAULT_SORT = "-updated"
+
+
+def campaign_for(*, workspace: Workspace, campaign_id: int) -> Campaign:
+    """The campaign, if it belongs to `workspace`; 404 otherwise."""
+    return get_object_or_404(
+        Campaign.objects.select_related("author", "workspace"), pk=campaign_id,
+        workspace=workspace,
+    )
+
+
+def campaign_email(campaign: Campaign) -> EmailActivity | None:
+    """The mirrored primary email, or None before the first sync has read it."""
+    try:
+        return campaign.email
+    except EmailActivity.DoesNotExist:
+        return None
+
+
+def campaign_rows(
+    *, workspace: Workspace, status: str = "", q: str = "", sort: str = DEFAULT_SORT
+) -> QuerySet[Campaign]:
+    """Campaigns for the list. `status` is a CampaignStatus value, "all", or ""
+    (everything but removed ones); `q` matches anywhere in the name."""
+    rows = Campaign.objects.filter(workspace=workspace).select_related("email", "author")
+    if status == STATUS_ALL:
+        pass
+    elif status in CampaignStatus.values:
+        rows = rows.filter(status=status)
+    else:
+        rows = rows.exclude(status=CampaignStatus.REMOVED)
+    if q:
+        rows = rows.filter(name__icontains=q)
+    # Nulls (a campaign not yet synced has no upstream times) go last either way.
+    field, tie = SORTS.get(sort, SORTS[DEFAULT_SORT])
+    column = F(field.lstrip("-"))
+    ordered = column.desc(nulls_last=True) if field.startswith("-") else column.asc(nulls_last=True)
+    return rows.order_by(ordered, tie)
+
+
+@dataclass(frozen=True)
+class AudienceList:
+    cc_id: str
+    name: str
+    size: int | None  # Constant Contact's member count, as of the last sync
+    known: bool  # the list is in the mirror
+
+
+def campaign_audience(*, workspace: Workspace, email: EmailActivity | None) -> list[AudienceList]:
+    """The email's lists with their names and mirrored sizes, in name order; a
+    list the mirror doesn't know (deleted since, or not synced yet) by its id."""
+    if email is None or not email.contact_list_ids:
+        return []
+    ids = [str(i) for i in email.contact_list_ids]
+    known = {
+        row.cc_id: row
+        for row in ContactList.objects.filter(workspace=workspace, cc_id__in=ids)
+    }
+    audience = [
+        AudienceList(cc_id=i, name=known[i].name, size=known[i].membership_count, known=True)
+        if i in known else AudienceList(cc_id=i, name=f"Unknown list {i}", size=None, known=False)
+        for i in ids
+    ]
+    return sorted(audience, key=lambda a: (not a.known, a.name.lower()))
+
+
+def audience_list_choices(*, workspace: Workspace, selected: list[str] | None = None
+                          ) -> list[tuple[str, str]]:
+    """(cc_id, label) for the editor's list picker: every mirrored list not being
+    deleted, plus any already chosen list the mirror doesn't know, so saving the
+    form never drops it silently."""
+    choices = []
+    seen = set()
+    for row in ContactList.objects.filter(workspace=workspace, delete_activity_id=""):
+        size = "" if row.membership_count is None else f" ({row.membership_count:,})"
+        choices.append((row.cc_id, f"{row.name}{size}"))
+        seen.add(row.cc_id)
+    for cc_id in selected or []:
+        if str(cc_id) not in seen:
+            choices.append((str(cc_id), f"Unknown list {cc_id}"))
+    return choices
+
+
+def mirrored_sender_addresses(*, workspace: Workspace) -> list[str]:
+    """From and reply-to addresses the account's campaigns already use: Constant
+    Contact accepted each as a confirmed address when that campaign was saved."""
+    addresses: set[str] = set()
+    for from_email, reply_to in EmailActivity.objects.filter(
+        campaign__workspace=workspace
+    ).values_list("from_email", "reply_to_email"):
+        addresses.update(a.lower() for a in (from_email, reply_to) if a)
+    return sorted(addresses)
+
+
+def campaigns_freshness(*, workspace: Workspace) -> Freshness:
+    return sync_freshness(workspace=workspace, scope=SYNC_SCOPE)
+
+
+def campaigns_sync_latest(*, workspace: Workspace) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(workspace=workspace, scope=SYNC_SCOPE)
+        .order_by("-created_at", "-pk").first()
+    )

@@ -1,0 +1,519 @@
+"""Writes for sending: test sends, scheduling and unscheduling, as SendJob rows
+that a Celery worker runs (tasks.py) and the campaign page polls.
+
+    job = send_test_request(campaign=c, membership=m, addresses=[...], personal_message="")
+    readiness = schedule_readiness(campaign=c, membership=m, cc=cc, now=now)   # the confirm page
+    job = send_schedule_request(campaign=c, membership=m, cc=cc, confirmation=name, now=now)
+    job = send_unschedule_request(campaign=c, membership=m, now=now)
+    send_job_run(job_id=job.pk, final_attempt=False)            # inside the worker
+
+A schedule needs an approval that is APPROVED and whose fingerprint matches what
+Constant Contact holds now: checked on the confirmation page, again when the
+member confirms, and once more inside the job right before the POST. Anything
+that changed voids the approval and nothing is scheduled.
+
+The schedule job is idempotent: it first reads Constant Contact's schedule. If
+the activity is already scheduled for the approved time (a previous attempt's
+POST went through but its answer was lost), it records success without posting
+again; it only ever POSTs for a DRAFT activity, so a retry can't re-send a sent
+one (scheduling a DONE activity re-sends it to new contacts, contract §3.7).
+Unschedule likewise reads first and only DELETEs a live schedule; Constant
+Contact returns the activity to draft, and the approval stays APPROVED — the
+same content can be scheduled again without another review.
+
+Transient upstream failures (throttling, 5xx, timeouts) put the job back in the
+queue with backoff (the task owns the retries, a bounded number); anything else
+fails the job with a message a person can act on. Every request, success and
+failure is an audit event naming the approval and fingerprint it relied on.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.grants import Capability
+from apps.accounts.models import Membership
+from apps.audit.models import Outcome
+from apps.audit.services import audit_event_record
+from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
+from apps.campaigns.mirror import schedule_from_upstream
+from apps.campaigns.models import Approval, Campaign, CampaignStatus, EmailActivity, SendJob
+from apps.campaigns.presend import PresendReport, presend_checks
+from apps.campaigns.services.approvals import (
+    approval_current,
+    approval_void,
+    campaign_email_refresh,
+)
+from apps.constantcontact.errors import ConstantContactError, Throttled
+from apps.constantcontact.explain import upstream_error_message
+from apps.constantcontact.gate import Actor, ConstantContact, gate_for
+
+# Constant Contact's limits on test sends (contract §3.7, §2.5): five addresses a
+# call and fifty test recipients a day per account, each recipient counting.
+MAX_TEST_ADDRESSES = 5
+TEST_RECIPIENTS_PER_DAY = 50
+# A "send now" schedule found on a retry counts as ours if it is this close to
+# now: Constant Contact stamps it with the time the POST arrived.
+SEND_NOW_TOLERANCE = timedelta(minutes=15)
+
+JOB_NAMES = {
+    SendJob.Kind.SCHEDULE: "campaigns.schedule",
+    SendJob.Kind.UNSCHEDULE: "campaigns.unschedule",
+    SendJob.Kind.TEST_SEND: "campaigns.test_send",
+}
+
+
+class SendRefused(Exception):
+    """The request can't go ahead; `message` says why and what to do."""
+
+    def __init__(self, message: str, *, report: PresendReport | None = None,
+                 changes: list[dict] | None = None):
+        self.message = message
+        self.report = report
+        self.changes = changes or []
+        super().__init__(message)
+
+
+class JobFailed(Exception):
+    """Inside a job: a permanent failure, with the message for the job row."""
+
+    def __init__(self, message: str, **details):
+        self.message = message
+        self.details = details
+        super().__init__(message)
+
+
+class JobShouldRetry(Exception):
+    """Inside a job: a transient failure; the task retries the job later."""
+
+    def __init__(self, error: ConstantContactError):
+        self.error = error
+        super().__init__(str(error))
+
+
+def _target(campaign: Campaign) -> str:
+    return f"campaign {campaign.cc_id}"
+
+
+def upstream_date(value: datetime | None) -> str:
+    """`scheduled_date` for POST …/schedules: ISO-8601 in UTC, or "0" for now."""
+    if value is None:
+        return "0"
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _email_of(campaign: Campaign) -> EmailActivity:
+    try:
+        return campaign.email
+    except EmailActivity.DoesNotExist:
+        raise SendRefused("This campaign has no email activity in the mirror yet; sync the "
+                          "campaigns first.")
+
+
+def _active_job(campaign: Campaign, kinds) -> SendJob | None:
+    return (
+        SendJob.objects.filter(
+            campaign=campaign, kind__in=kinds,
+            status__in=(SendJob.Status.QUEUED, SendJob.Status.RUNNING),
+        ).order_by("-created_at").first()
+    )
+
+
+def _enqueue(job: SendJob, **kwargs) -> None:
+    # Imported here: tasks.py imports this module.
+    from apps.campaigns.tasks import send_job
+
+    transaction.on_commit(lambda: send_job.delay(job.pk, **kwargs))
+
+
+# --- test sends -------------------------------------------------------------------
+
+
+def test_recipients_today(*, workspace, now: datetime) -> int:
+    """Test recipients used today (UTC day, as Constant Contact counts) by this workspace.
+
+    Failed jobs don't count: their addresses were refused, not sent."""
+    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    jobs = SendJob.objects.filter(
+        campaign__workspace=workspace, kind=SendJob.Kind.TEST_SEND,
+        created_at__gte=day_start, created_at__lt=day_start + timedelta(days=1),
+    ).exclude(status=SendJob.Status.FAILED)
+    return sum(len(job.test_addresses or []) for job in jobs.only("test_addresses"))
+
+
+def send_test_request(
+    *, campaign: Campaign, membership: Membership, addresses: list[str], personal_message: str,
+    now: datetime | None = None,
+) -> SendJob:
+    """Queue a test send of the campaign's email to `addresses` (already validated)."""
+    now = now or timezone.now()
+    _email_of(campaign)
+    addresses = list(dict.fromkeys(a.strip().lower() for a in addresses if a.strip()))
+    if not addresses:
+        raise SendRefused("Give at least one address to send the test to.")
+    if len(addresses) > MAX_TEST_ADDRESSES:
+        raise SendRefused(f"A test goes to at most {MAX_TEST_ADDRESSES} addresses at a time.")
+    used = test_recipients_today(workspace=campaign.workspace, now=now)
+    left = max(0, TEST_RECIPIENTS_PER_DAY - used)
+    if len(addresses) > left:
+        raise SendRefused(
+            f"Constant Contact allows {TEST_RECIPIENTS_PER_DAY} test recipients a day for the "
+            f"whole account; {used} are used today, so {left} "
+            f"{'is' if left == 1 else 'are'} left. The allowance resets at 00:00 UTC."
+        )
+    with transaction.atomic():
+        job = SendJob.objects.create(
+            campaign=campaign, kind=SendJob.Kind.TEST_SEND, requested_by=membership.user,
+            test_addresses=addresses,
+        )
+        audit_event_record(
+            action="campaign.test_send_requested", actor=membership.user,
+            workspace=campaign.workspace, target=_target(campaign),
+            # The count, never the addresses: the audit log holds no new personal data.
+            details={"job_id": job.pk, "recipients": len(addresses)},
+        )
+        _enqueue(job, personal_message=personal_message)
+    return job
+
+
+# --- scheduling -------------------------------------------------------------------
+
+
+@dataclass
+class ScheduleReadiness:
+    """What the schedule confirmation page shows, and whether it may go ahead."""
+
+    campaign: Campaign
+    email: EmailActivity
+    approval: Approval | None
+    report: PresendReport | None = None
+    # Why scheduling is not possible at all ('' when it is, pending the checks).
+    blocked: str = ""
+    changes: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.blocked and self.report is not None and self.report.ok
+
+    @property
+    def send_at(self) -> datetime | None:
+        return self.email.planned_send_at
+
+
+def _approval_check(*, campaign: Campaign, email: EmailActivity, actor) -> tuple[
+        Approval | None, str, list[dict]]:
+    """The approved approval matching `email` (just refreshed), or why there is none.
+
+    A mismatch voids the approval (and says what changed)."""
+    approval = approval_current(campaign=campaign)
+    if approval is None:
+        return None, ("This campaign has no approval. Ask for review; a member with the "
+                      "approve capability must approve it before it can be scheduled."), []
+    if approval.decision != Approval.Decision.APPROVED:
+        return approval, ("The review is still waiting for a decision; only approved content "
+                          "can be scheduled."), []
+    now_snapshot = outgoing_snapshot(email)
+    if fingerprint(now_snapshot) != approval.fingerprint:
+        changes = snapshot_diff(approval.snapshot, now_snapshot)
+        approval_void(approval=approval, actor=actor, changes=changes)
+        return approval, ("The campaign changed since it was approved, so the approval was "
+                          "voided. Ask for review again."), changes
+    return approval, "", []
+
+
+def schedule_readiness(
+    *, campaign: Campaign, membership: Membership, cc: ConstantContact, now: datetime
+) -> ScheduleReadiness:
+    """Refresh the email from Constant Contact, check the approval and run the
+    pre-send checks (for the confirmation page and again on confirm)."""
+    _email_of(campaign)
+    email = campaign_email_refresh(campaign=campaign, cc=cc)
+    if email.status != CampaignStatus.DRAFT:
+        return ScheduleReadiness(
+            campaign=campaign, email=email, approval=approval_current(campaign=campaign),
+            blocked=(f"Only a draft can be scheduled; this campaign is "
+                     f"{email.get_status_display().lower()} in Constant Contact."),
+        )
+    approval, blocked, changes = _approval_check(
+        campaign=campaign, email=email, actor=membership.user
+    )
+    readiness = ScheduleReadiness(
+        campaign=campaign, email=email, approval=approval, blocked=blocked, changes=changes
+    )
+    if not blocked:
+        readiness.report = presend_checks(
+            email=email, cc=cc, now=now, send_at=email.planned_send_at
+        )
+    return readiness
+
+
+def send_schedule_request(
+    *, campaign: Campaign, membership: Membership, cc: ConstantContact, confirmation: str,
+    now: datetime | None = None,
+) -> SendJob:
+    """Queue the schedule of the approved email, after every check passes again and
+    the member typed the campaign's name. A schedule or unschedule already under
+    way is returned instead of a second one."""
+    now = now or timezone.now()
+    if not membership.role.has_capability(Capability.SEND):
+        raise SendRefused("Your role does not allow scheduling sends.")
+    if active := _active_job(campaign, (SendJob.Kind.SCHEDULE, SendJob.Kind.UNSCHEDULE)):
+        return active
+    readiness = schedule_readiness(campaign=campaign, membership=membership, cc=cc, now=now)
+    if readiness.blocked:
+        raise SendRefused(readiness.blocked, changes=readiness.changes)
+    if not readiness.report.ok:
+        raise SendRefused(
+            "The pre-send checks failed: "
+            + " ".join(check.message for check in readiness.report.failures),
+            report=readiness.report,
+        )
+    if confirmation.strip() != campaign.name.strip():
+        raise SendRefused("Type the campaign's name exactly as shown to confirm the send.",
+                          report=readiness.report)
+    approval = readiness.approval
+    with transaction.atomic():
+        job = SendJob.objects.create(
+            campaign=campaign, kind=SendJob.Kind.SCHEDULE, requested_by=membership.user,
+            approval=approval, send_at=readiness.email.planned_send_at,
+        )
+        audit_event_record(
+            action="campaign.schedule_requested", actor=membership.user,
+            workspace=campaign.workspace, target=_target(campaign),
+            details={
+                "job_id": job.pk, "approval_id": approval.pk, "fingerprint": approval.fingerprint,
+                "send_at": upstream_date(job.send_at),
+                "audience_count": readiness.report.audience.count,
+            },
+        )
+        _enqueue(job)
+    return job
+
+
+def send_unschedule_request(
+    *, campaign: Campaign, membership: Membership, now: datetime | None = None
+) -> SendJob:
+    """Queue taking the campaign's schedule back, before its send time."""
+    now = now or timezone.now()
+    if not membership.role.has_capability(Capability.SEND):
+        raise SendRefused("Your role does not allow unscheduling sends.")
+    email = _email_of(campaign)
+    if active := _active_job(campaign, (SendJob.Kind.SCHEDULE, SendJob.Kind.UNSCHEDULE)):
+        return active
+    if email.status != CampaignStatus.SCHEDULED:
+        raise SendRefused("This campaign is not scheduled, so there is nothing to unschedule.")
+    if email.scheduled_at is not None and email.scheduled_at <= now:
+        raise SendRefused("The send time has passed: Constant Contact is sending (or has sent) "
+                          "this campaign, and it can no longer be unscheduled.")
+    approval = approval_current(campaign=campaign)
+    with transaction.atomic():
+        job = SendJob.objects.create(
+            campaign=campaign, kind=SendJob.Kind.UNSCHEDULE, requested_by=membership.user,
+            approval=approval, send_at=email.scheduled_at,
+        )
+        audit_event_record(
+            action="campaign.unschedule_requested", actor=membership.user,
+            workspace=campaign.workspace, target=_target(campaign),
+            details={
+                "job_id": job.pk, "approval_id": approval.pk if approval else None,
+                "fingerprint": approval.fingerprint if approval else "",
+            },
+        )
+        _enqueue(job)
+    return job
+
+
+# --- running a job (inside the worker) ---------------------------------------------
+
+
+def _schedule_matches(existing: datetime | None, job: SendJob, now: datetime) -> bool:
+    if existing is None:
+        return False
+    if job.send_at is None:
+        return abs(existing - now) <= SEND_NOW_TOLERANCE
+    return abs(existing - job.send_at) < timedelta(seconds=1)
+
+
+def _current_schedule(cc: ConstantContact, email: EmailActivity) -> datetime | None | bool:
+    """Constant Contact's scheduled date for the email; False when not scheduled."""
+    data = cc.emails_schedule_get(campaign_activity_id=email.cc_id).data
+    if not data:
+        return False
+    return schedule_from_upstream(data)
+
+
+def _mirror_scheduled(email: EmailActivity, when: datetime | None) -> None:
+    with transaction.atomic():
+        email.status = CampaignStatus.SCHEDULED
+        email.scheduled_at = when
+        email.save(update_fields=["status", "scheduled_at"])
+        Campaign.objects.filter(pk=email.campaign_id).update(status=CampaignStatus.SCHEDULED)
+
+
+def _run_schedule(job: SendJob, cc: ConstantContact, now: datetime) -> dict:
+    approval = job.approval
+    campaign = job.campaign
+    details = {"approval_id": approval.pk if approval else None,
+               "fingerprint": approval.fingerprint if approval else ""}
+    if approval is None or approval.decision != Approval.Decision.APPROVED:
+        raise JobFailed("The approval this schedule relied on is no longer approved (it was "
+                        "voided or replaced). Nothing was scheduled.", **details)
+    email = campaign_email_refresh(campaign=campaign, cc=cc)
+    now_snapshot = outgoing_snapshot(email)
+    if fingerprint(now_snapshot) != approval.fingerprint:
+        changes = snapshot_diff(approval.snapshot, now_snapshot)
+        approval_void(approval=approval, actor=job.requested_by, changes=changes)
+        raise JobFailed("The campaign changed since it was approved, so the approval was "
+                        "voided and nothing was scheduled. Ask for review again.",
+                        changed=[c["field"] for c in changes], **details)
+    existing = _current_schedule(cc, email)
+    if existing is not False:
+        if _schedule_matches(existing, job, now):
+            # A previous attempt's POST went through; its answer was lost.
+            _mirror_scheduled(email, existing)
+            return {**details, "already_scheduled": True}
+        raise JobFailed("Constant Contact already has this campaign scheduled for another "
+                        "time. Unschedule it first, then schedule again.", **details)
+    if email.status in (CampaignStatus.EXECUTING, CampaignStatus.DONE):
+        if job.attempts > 1:
+            # An earlier attempt of this job scheduled it and the send has started.
+            return {**details, "already_scheduled": True}
+        raise JobFailed("Constant Contact has already sent this campaign; it was not "
+                        "scheduled again.", **details)
+    if email.status != CampaignStatus.DRAFT:
+        raise JobFailed(f"Only a draft can be scheduled; this campaign is "
+                        f"{email.get_status_display().lower()} in Constant Contact.", **details)
+    if job.send_at is not None and job.send_at <= now:
+        raise JobFailed("The send time passed before the schedule could be made. Edit the "
+                        "campaign to choose a new time (this voids the approval).", **details)
+    result = cc.emails_schedule(
+        campaign_activity_id=email.cc_id, scheduled_date=upstream_date(job.send_at)
+    )
+    # [{scheduled_date}] for a date, [] for "0" (send now) (contract §3.7).
+    scheduled = schedule_from_upstream(result.data)
+    _mirror_scheduled(email, scheduled or job.send_at or now)
+    return {**details, "already_scheduled": False}
+
+
+def _run_unschedule(job: SendJob, cc: ConstantContact, now: datetime) -> dict:
+    campaign = job.campaign
+    approval = job.approval
+    details = {"approval_id": approval.pk if approval else None,
+               "fingerprint": approval.fingerprint if approval else ""}
+    email = _email_of(campaign)
+    existing = _current_schedule(cc, email)
+    if existing is False:
+        email = campaign_email_refresh(campaign=campaign, cc=cc)
+        if email.status in (CampaignStatus.EXECUTING, CampaignStatus.DONE):
+            raise JobFailed("Constant Contact has already sent this campaign; there was no "
+                            "schedule left to take back.", **details)
+        # Nothing scheduled (a previous attempt's DELETE went through): done.
+        return {**details, "already_unscheduled": True}
+    if existing is not None and existing <= now:
+        raise JobFailed("The send time has passed, so the schedule can no longer be taken "
+                        "back.", **details)
+    cc.emails_unschedule(campaign_activity_id=email.cc_id)
+    # Constant Contact returns the activity to its previous status (contract §3.7).
+    campaign_email_refresh(campaign=campaign, cc=cc)
+    return {**details, "already_unscheduled": False}
+
+
+def _run_test_send(job: SendJob, cc: ConstantContact, personal_message: str) -> dict:
+    email = _email_of(job.campaign)
+    body = {"email_addresses": list(job.test_addresses)}
+    if personal_message:
+        body["personal_message"] = personal_message
+    try:
+        cc.emails_test_send(campaign_activity_id=email.cc_id, body=body)
+    except ConstantContactError as exc:
+        if isinstance(exc, Throttled):
+            raise  # refused before it was processed: safe to try again
+        if exc.transient:
+            # The POST may have gone out: sending it again could mail twice.
+            raise JobFailed("Constant Contact did not confirm the test send; it may or may "
+                            "not have gone out. Check the inboxes before trying again.")
+        raise
+    return {"recipients": len(job.test_addresses)}
+
+
+SUCCESS_ACTIONS = {
+    SendJob.Kind.SCHEDULE: "campaign.schedule_succeeded",
+    SendJob.Kind.UNSCHEDULE: "campaign.unscheduled",
+    SendJob.Kind.TEST_SEND: "campaign.test_sent",
+}
+FAILURE_ACTIONS = {
+    SendJob.Kind.SCHEDULE: "campaign.schedule_failed",
+    SendJob.Kind.UNSCHEDULE: "campaign.unschedule_failed",
+    SendJob.Kind.TEST_SEND: "campaign.test_send_failed",
+}
+
+
+def _finish(job: SendJob, *, ok: bool, error: str = "", details: dict | None = None,
+            actor_label: str = "") -> SendJob:
+    job.status = SendJob.Status.SUCCEEDED if ok else SendJob.Status.FAILED
+    job.error = error
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at"])
+    details = {"job_id": job.pk, **(details or {})}
+    if not ok:
+        details["error"] = error
+    audit_event_record(
+        action=(SUCCESS_ACTIONS if ok else FAILURE_ACTIONS)[job.kind],
+        actor=job.requested_by, actor_label=actor_label, workspace=job.campaign.workspace,
+        target=_target(job.campaign), outcome=Outcome.SUCCESS if ok else Outcome.FAILURE,
+        details=details,
+    )
+    return job
+
+
+def send_job_run(*, job_id: int, final_attempt: bool, personal_message: str = "",
+                 now: datetime | None = None) -> SendJob:
+    """Run one attempt of the job. Raises JobShouldRetry for a transient failure
+    unless this is the final attempt; records every other outcome on the row."""
+    job = (
+        SendJob.objects.select_related("campaign__workspace", "approval", "requested_by")
+        .get(pk=job_id)
+    )
+    if not job.is_active:
+        return job  # a redelivered message for a job that already finished
+    job.status = SendJob.Status.RUNNING
+    job.attempts += 1
+    job.started_at = job.started_at or timezone.now()
+    job.save(update_fields=["status", "attempts", "started_at"])
+    workspace = job.campaign.workspace
+    membership = (
+        Membership.objects.select_related("user", "role")
+        .filter(workspace=workspace, user=job.requested_by).first()
+    )
+    job_name = JOB_NAMES[job.kind]
+    label = f"{job.requested_by.email} (job {job_name})"
+    if membership is None:
+        return _finish(job, ok=False, actor_label=label,
+                       error="The member who asked for this is no longer in the workspace.")
+    # interactive: a member is waiting on this, so it may use the daily reserve.
+    cc = gate_for(workspace=workspace, actor=Actor.job(job_name, on_behalf_of=membership),
+                  interactive=True)
+    now = now or timezone.now()
+    try:
+        if job.kind == SendJob.Kind.SCHEDULE:
+            details = _run_schedule(job, cc, now)
+        elif job.kind == SendJob.Kind.UNSCHEDULE:
+            details = _run_unschedule(job, cc, now)
+        else:
+            details = _run_test_send(job, cc, personal_message)
+    except JobFailed as exc:
+        return _finish(job, ok=False, error=exc.message, details=exc.details, actor_label=label)
+    except ConstantContactError as exc:
+        message = upstream_error_message(exc)
+        if exc.transient and not final_attempt:
+            job.status = SendJob.Status.QUEUED
+            job.error = f"Trying again shortly (attempt {job.attempts} failed): {message}"
+            job.save(update_fields=["status", "error"])
+            raise JobShouldRetry(exc)
+        return _finish(job, ok=False, error=message, actor_label=label,
+                       details={"approval_id": job.approval_id,
+                                "fingerprint": job.approval.fingerprint if job.approval else "",
+                                "status": exc.status, "error_key": exc.error_key})
+    return _finish(job, ok=True, details=details, actor_label=label)

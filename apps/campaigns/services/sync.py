@@ -1,0 +1,461 @@
+"""Syncing a workspace's email campaigns and their primary emails into the mirror.
+
+    run, created = campaigns_sync_start(workspace=ws, kind=SyncRun.Kind.INCREMENTAL,
+                                        membership=request.membership)
+    # ... a worker then runs campaigns_sync_run(...) through the `campaigns.sync` task.
+
+Runs are rows of the contacts area's `SyncRun` with scope "campaigns", so the
+same lock, single-flight and failure rules apply (see
+apps/contacts/services/sync.py, whose helpers this module reuses).
+
+Every run lists campaigns with `GET /emails` (500 to a page, the maximum). The
+listing includes deleted campaigns as `Removed` (contract §3.7): they stay in
+the mirror with status removed, hidden from the default list. An **incremental**
+run asks only for campaigns whose `updated_at` moved since the last successful
+run (`after_date` filters on `updated_at`, contract §3.7); a **full** run lists
+them all, and marks removed any mirrored campaign Constant Contact no longer
+lists at all.
+
+The primary email (subject, sender, HTML, audience...) costs one or two more
+calls per campaign (`GET /emails/{id}` once, for the activity id, then the
+activity with its sub-resources), so it is read only for campaigns whose
+`updated_at` differs from the mirror's, or that have no mirrored email yet; for
+a scheduled one, `GET …/schedules` adds the send time. Campaigns mirrored as
+scheduled or sending are re-read on every run as well: they turn into sent by
+the clock, and nothing promises that moves `updated_at`.
+
+After an email's row changes, any approval whose fingerprint no longer matches
+is voided (`approval_void_if_changed`): an edit made in Constant Contact's own
+app must void an approval just like one made here.
+"""
+
+from datetime import datetime
+import logging
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+from django.utils import timezone
+from redis.exceptions import LockError
+
+from apps.accounts.models import Membership, Workspace
+from apps.audit.services import audit_event_record
+from apps.campaigns.mirror import (
+    ACTIVITY_INCLUDE,
+    campaign_mirror_save,
+    email_mark_removed,
+    email_mirror_save,
+    schedule_from_upstream,
+)
+from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
+from apps.constantcontact import conf
+from apps.constantcontact.errors import ConstantContactError, NeedsReconnect, NotConnected, NotFound
+from apps.constantcontact.explain import upstream_error_message
+from apps.constantcontact.gate import Actor, ConstantContact, gate_for
+from apps.constantcontact.models import Connection
+from apps.contacts.models import SyncRun
+from apps.contacts.services.sync import (
+    INCREMENTAL_OVERLAP,
+    QUEUED_STALE_AFTER,
+    RUN_LOCK_TTL_SECONDS,
+    START_LOCK_TTL_SECONDS,
+    _finish,
+    _release,
+    _upstream_time,
+    _workspace_admin,
+)
+from apps.core.redis import redis_client
+
+logger = logging.getLogger(__name__)
+
+SCOPE = "campaigns"
+JOB_NAME = "campaigns.sync"
+
+# The largest page GET /emails allows (contract §3.7): fewer calls.
+EMAILS_PAGE = 500
+
+# Statuses that change by the clock alone (a scheduled send goes out, a send finishes).
+MOVING_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.EXECUTING)
+
+
+def run_lock_key(*, workspace_id: int) -> str:
+    return f"{conf.redis_prefix()}:campaigns-sync:{workspace_id}"
+
+
+def _start_lock_key(workspace_id: int) -> str:
+    return f"{conf.redis_prefix()}:campaigns-sync-start:{workspace_id}"
+
+
+# --- Starting a run ----------------------------------------------------------------
+
+def campaigns_sync_start(
+    *, workspace: Workspace, kind: str, membership: Membership, scheduled: bool = False
+) -> tuple[SyncRun, bool]:
+    """Queue a campaigns sync of `workspace`, or return the one already queued or
+    running. Returns (run, created). Raises NotConnected / NeedsReconnect when
+    there is nothing to sync from, LockError when another start holds the lock."""
+    if kind not in SyncRun.Kind.values:
+        raise ValueError(f"unknown sync kind {kind!r}")
+    connection = Connection.objects.filter(workspace=workspace).first()
+    if connection is None or connection.status == Connection.Status.NOT_CONNECTED:
+        raise NotConnected("This workspace is not connected to Constant Contact.")
+    if connection.status == Connection.Status.NEEDS_RECONNECT:
+        raise NeedsReconnect("The connection to Constant Contact must be reconnected.")
+
+    # Check-then-insert under a short lock, as the contacts sync does: two clicks
+    # (or a click and beat) get one run.
+    lock = redis_client().lock(
+        _start_lock_key(workspace.pk), timeout=START_LOCK_TTL_SECONDS,
+        blocking_timeout=START_LOCK_TTL_SECONDS,
+    )
+    if not lock.acquire():
+        active = _active_run(workspace=workspace)
+        if active is not None:
+            return active, False
+        raise LockError("Could not start the sync; try again in a moment.")
+    try:
+        with transaction.atomic():
+            active = _active_run(workspace=workspace)
+            if active is not None and _is_orphaned(active):
+                _finish(active, status=SyncRun.Status.FAILED,
+                        error="Interrupted: the worker running this sync stopped.")
+                active = None
+            if active is not None:
+                return active, False
+            run = SyncRun.objects.create(
+                workspace=workspace, scope=SCOPE, kind=kind, status=SyncRun.Status.QUEUED,
+                requested_by=None if scheduled else membership.user,
+            )
+    finally:
+        _release(lock)
+
+    if not scheduled:
+        audit_event_record(
+            action="campaigns.sync_started", actor=membership.user, workspace=workspace,
+            target=f"sync run {run.pk}", details={"kind": kind},
+        )
+    from apps.campaigns.sync_tasks import campaigns_sync  # the task module imports this one
+
+    transaction.on_commit(lambda: campaigns_sync.apply_async(
+        args=(workspace.pk, run.pk, membership.pk), queue="default",
+    ))
+    return run, True
+
+
+def campaigns_sync_schedule_all() -> list[SyncRun]:
+    """Beat's dispatcher: an incremental campaigns sync for every connected
+    workspace, acting for its longest-standing admin (as the contacts sync does)."""
+    started = []
+    workspace_ids = Connection.objects.filter(
+        status=Connection.Status.CONNECTED
+    ).values_list("workspace_id", flat=True)
+    for workspace in Workspace.objects.filter(pk__in=list(workspace_ids)).order_by("pk"):
+        admin = _workspace_admin(workspace=workspace)
+        if admin is None:
+            logger.warning("campaigns sync: workspace %s has no active admin; skipped",
+                           workspace.pk)
+            continue
+        try:
+            run, created = campaigns_sync_start(
+                workspace=workspace, kind=SyncRun.Kind.INCREMENTAL, membership=admin,
+                scheduled=True,
+            )
+        except (ConstantContactError, LockError) as exc:
+            # One workspace's trouble must not stop the others' syncs.
+            logger.warning("campaigns sync: workspace %s not started: %r", workspace.pk, exc)
+            continue
+        if created:
+            started.append(run)
+    return started
+
+
+def _active_run(*, workspace: Workspace) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(
+            workspace=workspace, scope=SCOPE,
+            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING],
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def _is_orphaned(run: SyncRun) -> bool:
+    if run.status == SyncRun.Status.RUNNING:
+        # A running run holds the run lock for its whole life; without it, its worker died.
+        return not redis_client().exists(run_lock_key(workspace_id=run.workspace_id))
+    return run.created_at < timezone.now() - QUEUED_STALE_AFTER
+
+
+# --- Running it (in a worker) ------------------------------------------------------
+
+class _SyncStopped(Exception):
+    """A reason to stop that is already worded for the member."""
+
+
+def campaigns_sync_run(*, workspace_id: int, sync_run_id: int, membership_id: int) -> SyncRun:
+    """Run the queued sync `sync_run_id`; never raises for an upstream or data
+    failure — the run ends failed with the error on its row, and the next run
+    starts again from the last successful one's high-water mark."""
+    run = SyncRun.objects.select_related("workspace").get(
+        pk=sync_run_id, workspace_id=workspace_id, scope=SCOPE
+    )
+    if not run.is_active:
+        return run  # a redelivered message for a run that already ended
+    lock = redis_client().lock(
+        run_lock_key(workspace_id=workspace_id), timeout=RUN_LOCK_TTL_SECONDS, blocking=False
+    )
+    if not lock.acquire():
+        _finish(run, status=SyncRun.Status.FAILED,
+                error="Another campaigns sync of this workspace was already running; this one "
+                "did not start.")
+        return run
+    syncer = None
+    try:
+        run.status = SyncRun.Status.RUNNING
+        run.started_at = timezone.now()
+        run.finished_at = None
+        run.phase = "starting"
+        run.error = ""
+        run.save(update_fields=["status", "started_at", "finished_at", "phase", "error"])
+        membership = (
+            Membership.objects.select_related("user", "role")
+            .filter(pk=membership_id, workspace_id=workspace_id).first()
+        )
+        if membership is None:
+            raise _SyncStopped("The member this sync was started for has left the workspace.")
+        cc = gate_for(workspace=run.workspace, actor=Actor.job(JOB_NAME, on_behalf_of=membership))
+        syncer = _Sync(run=run, cc=cc, lock=lock, actor=membership.user)
+        syncer.run()
+    except ConstantContactError as exc:
+        if syncer is not None:
+            syncer.api_calls += exc.attempts
+        _fail(run, syncer, upstream_error_message(exc))
+    except SoftTimeLimitExceeded:
+        _fail(run, syncer, "Stopped: the sync ran past its time limit. The next run continues "
+              "from the last successful one.")
+    except _SyncStopped as exc:
+        _fail(run, syncer, str(exc))
+    except Exception:  # failure isolation: the row says so, the worker lives on
+        logger.exception("campaigns sync run %s failed", run.pk)
+        _fail(run, syncer, "An unexpected error stopped the sync; the server log has the details.")
+    finally:
+        _release(lock)
+    if syncer is not None:
+        # Outside the run's transactions and after the lock: voiding is local work
+        # that must not be lost with a failed page, and never blocks another sync.
+        syncer.void_changed_approvals()
+    return run
+
+
+def _fail(run: SyncRun, syncer: "_Sync | None", error: str) -> None:
+    if syncer is not None:
+        syncer.save_counts()
+    _finish(run, status=SyncRun.Status.FAILED, error=error)
+
+
+class _Sync:
+    """One run's work and tallies."""
+
+    def __init__(self, *, run: SyncRun, cc: ConstantContact, lock, actor):
+        self.run_row = run
+        self.workspace = run.workspace
+        self.cc = cc
+        self.lock = lock
+        self.actor = actor
+        self.api_calls = 0
+        self.processed = 0
+        self.total_expected: int | None = None
+        self.created = self.updated = self.deleted = 0
+        # Campaigns whose email row was rewritten: their approvals are checked at the end.
+        self.emails_changed: list[int] = []
+
+    def run(self) -> None:
+        since = None
+        if self.run_row.kind == SyncRun.Kind.INCREMENTAL:
+            previous = (
+                SyncRun.objects.filter(
+                    workspace=self.workspace, scope=SCOPE, status=SyncRun.Status.SUCCEEDED,
+                    high_water_mark__isnull=False,
+                ).order_by("-high_water_mark").first()
+            )
+            if previous is None:
+                # Nothing to be incremental from: this run reads everything.
+                self.run_row.kind = SyncRun.Kind.FULL
+                self.run_row.save(update_fields=["kind"])
+            else:
+                since = previous.high_water_mark - INCREMENTAL_OVERLAP
+
+        # Every change stamped after this moment is left for the next run to see.
+        high_water_mark = timezone.now()
+        listed = self.list_campaigns(since=since)
+        if since is None:
+            self.mark_unlisted_removed(seen=set(listed), started_at=high_water_mark)
+        stale = self.campaigns_to_refresh(listed)
+        self.total_expected = len(listed) + len(stale)
+        self.set_phase("emails")
+        for campaign in stale:
+            self.refresh_email(campaign)
+
+        self.run_row.high_water_mark = high_water_mark
+        self.run_row.phase = "done"
+        self.run_row.status = SyncRun.Status.SUCCEEDED
+        self.run_row.finished_at = timezone.now()
+        self.apply_counts()
+        self.run_row.save()
+
+    # Campaigns -------------------------------------------------------------------
+    def list_campaigns(self, *, since: datetime | None) -> dict[str, bool]:
+        """Mirror every listed campaign; returns {cc_id: its email needs reading}."""
+        self.set_phase("campaigns")
+        params: dict[str, Any] = {"limit": EMAILS_PAGE}
+        if since is not None:
+            params["after_date"] = _upstream_time(since)
+        listed: dict[str, bool] = {}
+        for page in self.cc.pages("emails.list", params=params):
+            self.api_calls += page.attempts
+            items = page.data.get("campaigns") or [] if isinstance(page.data, dict) else []
+            with transaction.atomic():
+                for item in items:
+                    if not item.get("campaign_id"):
+                        continue
+                    listed[item["campaign_id"]] = self.mirror_listed(item)
+                    self.processed += 1
+            self.save_counts()
+            self.renew_lock()
+        return listed
+
+    def mirror_listed(self, item: dict) -> bool:
+        existing = (
+            Campaign.objects.filter(workspace=self.workspace, cc_id=item["campaign_id"])
+            .select_related("email").first()
+        )
+        before_updated = existing.updated_upstream if existing else None
+        before_status = existing.status if existing else None
+        campaign = campaign_mirror_save(workspace=self.workspace, data=item)
+        if existing is None:
+            self.created += 1
+        elif campaign.status == CampaignStatus.REMOVED and before_status != CampaignStatus.REMOVED:
+            self.deleted += 1
+        elif before_updated != campaign.updated_upstream or before_status != campaign.status:
+            self.updated += 1
+        if campaign.status == CampaignStatus.REMOVED:
+            return False  # its activities answer 404 now (contract §3.7)
+        has_email = existing is not None and _has_email(existing)
+        return (not has_email or before_updated != campaign.updated_upstream
+                or before_status != campaign.status)
+
+    def mark_unlisted_removed(self, *, seen: set[str], started_at: datetime) -> None:
+        """A full listing includes removed campaigns; one missing altogether was
+        purged upstream. Its row stays (approvals and send jobs refer to it), as removed.
+        A campaign a member created while the listing ran is newer than `started_at`."""
+        gone = Campaign.objects.filter(
+            workspace=self.workspace, synced_at__lt=started_at
+        ).exclude(status=CampaignStatus.REMOVED).exclude(cc_id__in=seen)
+        for campaign in gone:
+            with transaction.atomic():
+                campaign.status = CampaignStatus.REMOVED
+                campaign.synced_at = timezone.now()
+                campaign.save(update_fields=["status", "synced_at"])
+                email_mark_removed(campaign=campaign)
+            self.deleted += 1
+
+    def campaigns_to_refresh(self, listed: dict[str, bool]) -> list[Campaign]:
+        wanted = {cc_id for cc_id, stale in listed.items() if stale}
+        moving = Campaign.objects.filter(
+            workspace=self.workspace, status__in=MOVING_STATUSES
+        ).values_list("cc_id", flat=True)
+        wanted.update(moving)
+        return list(
+            Campaign.objects.filter(workspace=self.workspace, cc_id__in=wanted)
+            .exclude(status=CampaignStatus.REMOVED).order_by("pk")
+        )
+
+    # Emails ----------------------------------------------------------------------
+    def refresh_email(self, campaign: Campaign) -> None:
+        try:
+            if not campaign.primary_activity_id:
+                answer = self.cc.emails_get(campaign_id=campaign.cc_id)
+                self.api_calls += answer.attempts
+                with transaction.atomic():
+                    campaign = campaign_mirror_save(workspace=self.workspace, data=answer.data)
+            if not campaign.primary_activity_id or campaign.status == CampaignStatus.REMOVED:
+                return  # an A/B test or other campaign without a primary email
+            activity = self.cc.emails_activity_get(
+                campaign_activity_id=campaign.primary_activity_id,
+                params={"include": ACTIVITY_INCLUDE},
+            )
+            self.api_calls += activity.attempts
+            scheduled_at = None
+            if activity.data.get("current_status", "").upper() == "SCHEDULED":
+                schedule = self.cc.emails_schedule_get(
+                    campaign_activity_id=campaign.primary_activity_id
+                )
+                self.api_calls += schedule.attempts
+                scheduled_at = schedule_from_upstream(schedule.data)
+        except NotFound:
+            # Deleted between the listing and now: the next listing says Removed.
+            logger.info("campaigns sync: campaign %s vanished mid-run", campaign.cc_id)
+            return
+        with transaction.atomic():
+            email_mirror_save(campaign=campaign, data=activity.data, scheduled_at=scheduled_at)
+            # The campaign's status follows its primary email's (the listing may be
+            # older than the activity read a moment later).
+            status = EmailActivity.objects.get(campaign=campaign).status
+            if campaign.status != status:
+                Campaign.objects.filter(pk=campaign.pk).update(status=status)
+        self.emails_changed.append(campaign.pk)
+        self.processed += 1
+        self.save_counts()
+        self.renew_lock()
+
+    def void_changed_approvals(self) -> None:
+        if not self.emails_changed:
+            return
+        from apps.campaigns.services.approvals import approval_void_if_changed
+
+        for campaign in Campaign.objects.filter(pk__in=self.emails_changed).select_related("email"):
+            try:
+                approval_void_if_changed(campaign=campaign, actor=self.actor)
+            except Exception:  # one campaign's trouble must not hide the others'
+                logger.exception("campaigns sync: approval check for %s failed", campaign.pk)
+
+    # Bookkeeping -----------------------------------------------------------------
+    def set_phase(self, phase: str) -> None:
+        self.run_row.phase = phase
+        SyncRun.objects.filter(pk=self.run_row.pk).update(phase=phase)
+
+    def apply_counts(self) -> None:
+        row = self.run_row
+        row.api_calls = self.api_calls
+        row.processed = self.processed
+        row.total_expected = self.total_expected
+        row.created_count = self.created
+        row.updated_count = self.updated
+        row.deleted_count = self.deleted
+
+    def save_counts(self) -> None:
+        self.apply_counts()
+        row = self.run_row
+        SyncRun.objects.filter(pk=row.pk).update(
+            api_calls=row.api_calls, processed=row.processed, total_expected=row.total_expected,
+            created_count=row.created_count, updated_count=row.updated_count,
+            deleted_count=row.deleted_count,
+        )
+
+    def renew_lock(self) -> None:
+        try:
+            self.lock.reacquire()
+        except LockError as exc:
+            raise _SyncStopped(
+                "Stopped: this sync lost its lock (it was too slow to renew it), so another "
+                "sync may have started."
+            ) from exc
+
+
+def _has_email(campaign: Campaign) -> bool:
+    try:
+        campaign.email
+    except EmailActivity.DoesNotExist:
+        return False
+    return True

@@ -1,0 +1,38 @@
+"""Celery tasks of the campaigns area: running a send job (schedule, unschedule,
+test send) on the `interactive` queue, ahead of sync and bulk work.
+
+The task is thin: it takes the job's id and calls `send_job_run`, which records
+every outcome on the SendJob row the page polls. It owns the retries: a
+transient upstream failure (throttling, 5xx, timeouts) comes back as
+JobShouldRetry and is retried with exponential backoff, a bounded number of
+times; the last attempt records the failure instead. acks_late: a worker killed
+mid-job has the message redelivered, and the job is idempotent (it reads
+Constant Contact's schedule before writing), so the redelivery can't double-send.
+"""
+
+from celery import shared_task
+
+from apps.campaigns.services.sending import JobShouldRetry, send_job_run
+
+# Five tries over about two minutes (5, 10, 20, 40 s between them): long enough
+# to ride out a throttled second or a brief outage, short enough that the member
+# watching the page gets an answer.
+MAX_RETRIES = 4
+BACKOFF_BASE_SECONDS = 5
+
+
+def retry_countdown(retries: int) -> int:
+    return BACKOFF_BASE_SECONDS * 2**retries
+
+
+# One attempt makes at most five calls, each bounded by the client's timeouts
+# and its own few retries; two minutes is ample, and a stuck attempt must free
+# the interactive worker (the soft limit lets it fail; the job is retried).
+@shared_task(bind=True, name="campaigns.send_job", queue="interactive", acks_late=True,
+             max_retries=MAX_RETRIES, soft_time_limit=120, time_limit=180)
+def send_job(self, job_id: int, personal_message: str = "") -> None:
+    try:
+        send_job_run(job_id=job_id, personal_message=personal_message,
+                     final_attempt=self.request.retries >= self.max_retries)
+    except JobShouldRetry as exc:
+        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))

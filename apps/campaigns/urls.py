@@ -1,0 +1,12 @@
+"""URLs of the campaigns area and the account screens; each module owns its patterns."""
+
+from apps.campaigns.views import account, approvals, campaigns, sending
+
+app_name = "campaigns"
+
+urlpatterns = [
+    *campaigns.urlpatterns,
+    *approvals.urlpatterns,
+    *sending.urlpatterns,
+    *account.urlpatterns,
+]

@@ -1,0 +1,9 @@
+"""The one input the sync screen takes: which kind of sync to start."""
+
+from django import forms
+
+from apps.contacts.models import SyncRun
+
+
+class SyncStartForm(forms.Form):
+    kind = forms.ChoiceField(choices=SyncRun.Kind.choices, initial=SyncRun.Kind.INCREMENTAL)

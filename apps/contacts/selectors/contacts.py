@@ -1,0 +1,439 @@
+"""Reads for the contact screens: search, filters, sorts, keyset pages and counts
+over the mirror, and one contact with its lists, tags and custom fields.
+
+Nothing here calls Constant Contact: browsing contacts costs no API quota.
+
+Search is by prefix, not substring: an address that starts with the text, or a
+first name, last name or "first last" that does. Prefixes are what people type
+("ava", "smith", "ava.smith@") and, unlike `icontains`, they can be answered from
+a B-tree index on PostgreSQL (migration 0002 adds the pattern-ops indexes), so a
+search at 100k contacts reads a few index ranges instead of every row.
+
+Pages are keyset pages on (sort column, id): "next" and "previous" carry the edge
+row as an opaque cursor, so page 2,000 costs what page 1 does and no OFFSET or
+COUNT(*) runs over the table for paging.
+"""
+
+import base64
+import calendar
+from dataclasses import dataclass, field
+from datetime import datetime
+import json
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
+from django.shortcuts import get_object_or_404
+
+from apps.accounts.models import Workspace
+from apps.contacts.selectors.sync import SCOPE as SYNC_SCOPE
+from apps.contacts.models import (
+    Contact,
+    ContactList,
+    CustomField,
+    EmailStatus,
+    ListMembership,
+    SyncRun,
+    Tag,
+    Tagging,
+)
+
+PAGE_SIZE = 50
+# A filtered count stops at this many rows (a LIMIT'd subquery), so a broad
+# filter never counts 100k rows on each request; beyond it the page says "1,000+".
+COUNT_CAP = 1000
+# The unfiltered count is cached per workspace and recomputed when a sync run
+# moves or a write here invalidates it; the timeout only bounds how long a
+# change made some other way (an import, a bulk delete) can go unseen.
+COUNT_CACHE_SECONDS = 10 * 60
+
+# A list or tag with at most this many members is read first (see _members_only).
+SMALL_SET = 5000
+
+# sort key -> (column, nullable). Each column has a (workspace, column, id) index.
+SORT_COLUMNS = {
+    "email": ("email", False),
+    "name": ("last_name", False),
+    "updated": ("updated_upstream", True),
+    "created": ("created_upstream", True),
+}
+SORT_LABELS = {"email": "Email", "name": "Name", "updated": "Updated", "created": "Created"}
+DEFAULT_SORT = "email"
+
+# The status filter: how a marketer says it, then Constant Contact's own values.
+STATUS_DEFAULT = ""  # every contact that is not removed
+STATUS_CHOICES = [
+    (STATUS_DEFAULT, "All but removed"),
+    ("subscribed", "Subscribed"),
+    ("unsubscribed", "Unsubscribed"),
+    ("removed", "Removed (deleted)"),
+    ("all", "All, including removed"),
+    ("Email permission", [
+        (EmailStatus.EXPLICIT.value, EmailStatus.EXPLICIT.label),
+        (EmailStatus.IMPLICIT.value, EmailStatus.IMPLICIT.label),
+        (EmailStatus.PENDING.value, EmailStatus.PENDING.label),
+        (EmailStatus.TEMP_HOLD.value, EmailStatus.TEMP_HOLD.label),
+        (EmailStatus.NOT_SET.value, EmailStatus.NOT_SET.label),
+    ]),
+]
+_PERMISSION_STATUSES = {
+    EmailStatus.EXPLICIT, EmailStatus.IMPLICIT, EmailStatus.PENDING, EmailStatus.TEMP_HOLD,
+    EmailStatus.NOT_SET,
+}
+
+# The columns a row of the list screen shows; the raw JSON stays in the database.
+LIST_COLUMNS = (
+    "id", "workspace_id", "cc_id", "email", "email_status", "first_name", "last_name",
+    "company_name", "updated_upstream", "created_upstream", "deleted_upstream",
+)
+
+
+def contact_get(*, workspace: Workspace, contact_id: int) -> Contact:
+    """The workspace's contact `contact_id`; 404 for any other workspace's."""
+    return get_object_or_404(Contact, pk=contact_id, workspace=workspace)
+
+
+# --- Filtering ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ContactFilters:
+    q: str = ""
+    contact_list: ContactList | None = None
+    tag: Tag | None = None
+    status: str = STATUS_DEFAULT
+
+    @property
+    def is_default(self) -> bool:
+        """True for the plain list (whose count is cached)."""
+        return not (self.q or self.contact_list or self.tag) and self.status == STATUS_DEFAULT
+
+
+def contact_filter(*, workspace: Workspace, filters: ContactFilters) -> QuerySet[Contact]:
+    contacts = Contact.objects.filter(workspace=workspace).only(*LIST_COLUMNS)
+    status = filters.status
+    if status == "removed":
+        contacts = contacts.filter(deleted_upstream__isnull=False)
+    elif status != "all":
+        contacts = contacts.filter(deleted_upstream__isnull=True)
+        if status == "subscribed":
+            # As Contact.status says it: anything not removed and not opted out.
+            contacts = contacts.exclude(email_status=EmailStatus.UNSUBSCRIBED)
+        elif status == "unsubscribed":
+            contacts = contacts.filter(email_status=EmailStatus.UNSUBSCRIBED)
+        elif status in _PERMISSION_STATUSES:
+            contacts = contacts.filter(email_status=status)
+    if filters.contact_list is not None:
+        contacts = _members_only(contacts, ListMembership.objects.filter(
+            contact_list=filters.contact_list))
+    if filters.tag is not None:
+        contacts = _members_only(contacts, Tagging.objects.filter(tag=filters.tag))
+    text = " ".join(filters.q.lower().split())
+    if text:
+        # email and search_text ("first last email") are stored lower-cased.
+        contacts = contacts.alias(last_lower=Lower("last_name")).filter(
+            _starts_with("email", text) | _starts_with("search_text", text)
+            | _starts_with("last_lower", text)
+        )
+    return contacts
+
+
+def _members_only(contacts: QuerySet[Contact], members: QuerySet) -> QuerySet[Contact]:
+    """Only the contacts in `members` (a list's memberships or a tag's taggings).
+
+    Which way round is fastest depends on the set's size, and SQLite's planner
+    can't tell (measured with bench/pages.py at 100k): a small set is best read
+    first and its contacts looked up (IN), a big one best probed while walking
+    the sort index (EXISTS) — the other way round costs a big list 50 ms and a
+    small one's count 35 ms. A count capped at SMALL_SET (one index range, at
+    most that many entries) decides. PostgreSQL plans both forms alike."""
+    if members[: SMALL_SET + 1].count() <= SMALL_SET:
+        return contacts.filter(pk__in=members.values("contact_id"))
+    return contacts.filter(Exists(members.filter(contact=OuterRef("pk"))))
+
+
+def _starts_with(column: str, text: str) -> Q:
+    """`column` starts with `text`, in the form each database can answer from an
+    index (migration 0002). PostgreSQL: LIKE 'text%', served by pattern-ops
+    indexes under any collation (a range would not be: linguistic collations
+    don't sort every string that starts with "a-" between "a-" and "a."). SQLite:
+    a range, served by its byte-order (BINARY) indexes; it never uses an index
+    for LIKE, which is case-insensitive there."""
+    if connection.vendor == "sqlite":
+        # Every string that starts with `text` sorts between it and `text` followed
+        # by the largest code point (UTF-8 bytes compare in code point order).
+        return Q(**{f"{column}__gte": text, f"{column}__lt": text + "\U0010ffff"})
+    return Q(**{f"{column}__startswith": text})
+
+
+# --- Keyset pages ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sort:
+    key: str
+    descending: bool
+
+    @classmethod
+    def parse(cls, value: str) -> "Sort":
+        """"email", "-updated", ...; anything unknown is the default sort."""
+        descending = value.startswith("-")
+        key = value.removeprefix("-")
+        if key not in SORT_COLUMNS:
+            return cls(DEFAULT_SORT, False)
+        return cls(key, descending)
+
+    @property
+    def param(self) -> str:
+        return f"-{self.key}" if self.descending else self.key
+
+    @property
+    def column(self) -> str:
+        return SORT_COLUMNS[self.key][0]
+
+    @property
+    def nullable(self) -> bool:
+        return SORT_COLUMNS[self.key][1]
+
+    def toggled(self) -> "Sort":
+        return Sort(self.key, not self.descending)
+
+
+def _ordering(sort: Sort, *, descending: bool) -> list:
+    # NULL sorts as the largest value on both databases (PostgreSQL's natural
+    # B-tree order), so one index serves both directions.
+    column = F(sort.column)
+    if descending:
+        first = column.desc(nulls_first=True) if sort.nullable else column.desc()
+        return [first, F("id").desc()]
+    first = column.asc(nulls_last=True) if sort.nullable else column.asc()
+    return [first, F("id").asc()]
+
+
+def _beyond(sort: Sort, *, descending: bool, value, pk: int) -> Q:
+    """Rows strictly after (value, pk) when walking in the given direction.
+
+    The redundant `column >= value` lets the database start its index range at
+    the cursor instead of filtering every row before it."""
+    col = sort.column
+    if not descending:
+        if value is None:  # inside the trailing block of NULLs
+            return Q(**{f"{col}__isnull": True, "id__gt": pk})
+        after = Q(**{f"{col}__gte": value}) & (Q(**{f"{col}__gt": value}) | Q(id__gt=pk))
+        return after | Q(**{f"{col}__isnull": True}) if sort.nullable else after
+    if value is None:  # inside the leading block of NULLs
+        return Q(**{f"{col}__isnull": True, "id__lt": pk}) | Q(**{f"{col}__isnull": False})
+    return Q(**{f"{col}__lte": value}) & (Q(**{f"{col}__lt": value}) | Q(id__lt=pk))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A row's position in one sort, as an opaque URL-safe string."""
+
+    sort: str  # Sort.param
+    value: str | datetime | None
+    id: int
+
+    @classmethod
+    def of(cls, contact: Contact, sort: Sort) -> "Cursor":
+        return cls(sort=sort.param, value=getattr(contact, sort.column), id=contact.pk)
+
+    def encode(self) -> str:
+        value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
+        raw = json.dumps([self.sort, value, self.id], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, sort: Sort) -> "Cursor":
+        """Raises ValueError for anything that is not a cursor of this sort."""
+        if not text or len(text) > 600:
+            raise ValueError("not a cursor")
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            sort_param, value, pk = json.loads(raw)
+        except (ValueError, TypeError) as exc:
+            raise ValueError("not a cursor") from exc
+        if sort_param != sort.param or not isinstance(pk, int) or isinstance(pk, bool):
+            raise ValueError("not a cursor of this sort")
+        if value is not None and not isinstance(value, str):
+            raise ValueError("not a cursor")
+        if sort.key in ("updated", "created") and value is not None:
+            value = datetime.fromisoformat(value)  # ValueError if it is not a date
+        return cls(sort=sort_param, value=value, id=pk)
+
+
+@dataclass
+class ContactPage:
+    contacts: list[Contact] = field(default_factory=list)
+    next: Cursor | None = None
+    previous: Cursor | None = None
+
+
+def contact_page(
+    *, contacts: QuerySet[Contact], sort: Sort, after: Cursor | None = None,
+    before: Cursor | None = None, size: int = PAGE_SIZE,
+) -> ContactPage:
+    """The first page of `contacts` in `sort`, or the page just after `after`, or
+    the one just before `before`. One query either way."""
+    if before is not None:
+        # Walk backwards from the cursor, then show the rows in the sort's order.
+        walk = not sort.descending
+        rows = list(
+            contacts.filter(_beyond(sort, descending=walk, value=before.value, pk=before.id))
+            .order_by(*_ordering(sort, descending=walk))[: size + 1]
+        )
+        more_before = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        more_after = True  # the cursor's own row comes after this page
+    else:
+        if after is not None:
+            contacts = contacts.filter(
+                _beyond(sort, descending=sort.descending, value=after.value, pk=after.id)
+            )
+        rows = list(contacts.order_by(*_ordering(sort, descending=sort.descending))[: size + 1])
+        more_after = len(rows) > size
+        rows = rows[:size]
+        more_before = after is not None
+    if not rows:
+        return ContactPage()
+    return ContactPage(
+        contacts=rows,
+        next=Cursor.of(rows[-1], sort) if more_after else None,
+        previous=Cursor.of(rows[0], sort) if more_before else None,
+    )
+
+
+# --- Counts ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ContactCount:
+    value: int
+    capped: bool = False  # True: at least `value`, possibly many more
+
+    def __str__(self) -> str:
+        return f"{self.value:,}+" if self.capped else f"{self.value:,}"
+
+
+def _count_key(workspace_id: int) -> str:
+    return f"contacts:count:{workspace_id}"
+
+
+def _sync_marker(workspace: Workspace) -> list:
+    # A sync that started, progressed or finished since the count was taken
+    # changes this, so a sync never leaves a stale total behind. The newest run
+    # is one step down the (workspace, scope, -created_at) index.
+    run = (
+        SyncRun.objects.filter(workspace=workspace, scope=SYNC_SCOPE).order_by("-created_at")
+        .values_list("id", "status", "processed").first()
+    )
+    return list(run) if run else []
+
+
+def contact_count(*, workspace: Workspace, filters: ContactFilters,
+                  contacts: QuerySet[Contact]) -> ContactCount:
+    """How many contacts the screen shows, without counting the table each time.
+
+    The plain list (every contact not removed) is the one people look at most and
+    the one whose number they care about exactly: it is counted once and cached
+    per workspace until a sync run moves or a write here calls
+    `contact_count_invalidate`. A filtered list is counted only up to COUNT_CAP
+    through a LIMIT'd subquery, so its cost is bounded by the cap, not by the
+    table: "1,000+" tells a marketer as much as "61,234" would about a filter.
+    """
+    if filters.is_default:
+        key = _count_key(workspace.pk)
+        marker = _sync_marker(workspace)
+        cached = cache.get(key)
+        if cached is not None and cached.get("marker") == marker:
+            return ContactCount(cached["count"])
+        total = contacts.order_by().count()
+        cache.set(key, {"marker": marker, "count": total}, COUNT_CACHE_SECONDS)
+        return ContactCount(total)
+    found = contacts.order_by().values("id")[: COUNT_CAP + 1].count()
+    if found > COUNT_CAP:
+        return ContactCount(COUNT_CAP, capped=True)
+    return ContactCount(found)
+
+
+def contact_count_invalidate(*, workspace: Workspace) -> None:
+    """Forget the cached total: call after any write that adds or removes contacts."""
+    cache.delete(_count_key(workspace.pk))
+
+
+# --- Filter choices and one contact ---------------------------------------------
+
+def contact_filter_choices(*, workspace: Workspace) -> tuple[list[ContactList], list[Tag]]:
+    """The lists and tags to filter by (small collections: at most 1,000 and 500)."""
+    lists = list(ContactList.objects.filter(workspace=workspace).only("id", "name"))
+    tags = list(Tag.objects.filter(workspace=workspace).only("id", "name"))
+    return lists, tags
+
+
+@dataclass
+class CustomFieldValue:
+    label: str
+    value: str
+    field: CustomField | None  # None when the mirror doesn't know the field (yet)
+
+
+@dataclass
+class ContactDetail:
+    contact: Contact
+    custom_fields: list[CustomFieldValue]
+    lists: list[ContactList]
+    tags: list[Tag]
+    lists_to_add: list[ContactList]
+    tags_to_add: list[Tag]
+
+    @property
+    def birthday(self) -> str:
+        month, day = self.contact.birthday_month, self.contact.birthday_day
+        if not month or not day or not 1 <= month <= 12:
+            return ""
+        return f"{calendar.month_name[month]} {day}"
+
+    @property
+    def sms_address(self) -> str:
+        sms = (self.contact.raw or {}).get("sms_channel") or {}
+        return str(sms.get("sms_address") or "") if isinstance(sms, dict) else ""
+
+
+def contact_detail(*, contact: Contact) -> ContactDetail:
+    """Everything the contact page shows, in a fixed number of queries."""
+    workspace_id = contact.workspace_id
+    all_lists = list(ContactList.objects.filter(workspace_id=workspace_id))
+    all_tags = list(Tag.objects.filter(workspace_id=workspace_id))
+    member_of = set(
+        ListMembership.objects.filter(contact=contact).values_list("contact_list_id", flat=True)
+    )
+    tagged = set(Tagging.objects.filter(contact=contact).values_list("tag_id", flat=True))
+    values = [v for v in contact.custom_fields or [] if isinstance(v, dict)]
+    ids = [str(v.get("custom_field_id")) for v in values]
+    fields = {f.cc_id: f for f in CustomField.objects.filter(workspace_id=workspace_id,
+                                                            cc_id__in=ids)}
+    rows = []
+    for value in values:
+        known = fields.get(str(value.get("custom_field_id")))
+        rows.append(CustomFieldValue(
+            label=known.label if known else f"Field {value.get('custom_field_id')}",
+            value=str(value.get("value") or ""),
+            field=known,
+        ))
+    rows.sort(key=lambda row: row.label.lower())
+    return ContactDetail(
+        contact=contact,
+        custom_fields=rows,
+        lists=[lst for lst in all_lists if lst.pk in member_of],
+        tags=[tag for tag in all_tags if tag.pk in tagged],
+        # A list or tag whose delete is pending upstream can't take new members.
+        lists_to_add=[lst for lst in all_lists
+                      if lst.pk not in member_of and not lst.delete_pending],
+        tags_to_add=[tag for tag in all_tags if tag.pk not in tagged and not tag.delete_pending],
+    )
+
+
+def contact_for_email(*, workspace: Workspace, email: str) -> Contact | None:
+    """The mirrored contact with this address, if the mirror knows one."""
+    address = (email or "").strip().lower()
+    if not address:
+        return None
+    return Contact.objects.filter(workspace=workspace, email=address).first()

@@ -1,0 +1,86 @@
+"""Reads about syncing: how fresh a workspace's mirror is, its recent runs, one
+run (scoped to the workspace), and when beat runs the next sync."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from apps.accounts.models import Workspace
+from apps.contacts.models import SyncRun
+
+SCOPE = "contacts"
+DEFAULT_SYNC_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What the contacts-area screens say about their data's age."""
+
+    synced_at: datetime | None  # when the latest successful sync finished
+    active: SyncRun | None  # a sync queued or running now
+    last_failed: bool  # the latest finished sync failed
+
+    @property
+    def never_synced(self) -> bool:
+        return self.synced_at is None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    minutes: int
+    next_at: datetime
+
+
+def sync_freshness(*, workspace: Workspace, scope: str = SCOPE) -> Freshness:
+    """`scope` names the sync: "contacts" (this area's), or another area's run rows
+    in the same table ("campaigns")."""
+    runs = SyncRun.objects.filter(workspace=workspace, scope=scope)
+    succeeded = (
+        runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at")
+        .values_list("finished_at", flat=True).first()
+    )
+    latest = runs.order_by("-created_at", "-pk").first()
+    active = latest if latest is not None and latest.is_active else None
+    last_failed = latest is not None and latest.status == SyncRun.Status.FAILED
+    return Freshness(synced_at=succeeded, active=active, last_failed=last_failed)
+
+
+def sync_runs_recent(*, workspace: Workspace, limit: int = 20) -> list[SyncRun]:
+    return list(
+        SyncRun.objects.filter(workspace=workspace, scope=SCOPE)
+        .select_related("requested_by").order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def sync_run_get(*, workspace: Workspace, run_id: int) -> SyncRun:
+    """The run, if it belongs to `workspace`; 404 otherwise."""
+    return get_object_or_404(SyncRun, pk=run_id, workspace=workspace, scope=SCOPE)
+
+
+def sync_run_duration(run: SyncRun, *, now: datetime | None = None) -> timedelta | None:
+    if run.started_at is None:
+        return None
+    return (run.finished_at or now or timezone.now()) - run.started_at
+
+
+def sync_interval_minutes() -> int:
+    return int(getattr(settings, "CCADMIN_CONTACTS_SYNC_MINUTES", DEFAULT_SYNC_MINUTES))
+
+
+def sync_schedule(*, now: datetime | None = None) -> Schedule:
+    """When beat next starts the incremental sync.
+
+    Beat runs it on crontab(minute="*/N") (see the CELERY_BEAT_SCHEDULE entry),
+    which fires at the minutes 0, N, 2N, ... of every hour.
+    """
+    minutes = sync_interval_minutes()
+    now = (now or timezone.now()).astimezone(UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    for mark in range(0, 60, minutes):
+        candidate = hour + timedelta(minutes=mark)
+        if candidate > now:
+            return Schedule(minutes=minutes, next_at=candidate)
+    return Schedule(minutes=minutes, next_at=hour + timedelta(hours=1))

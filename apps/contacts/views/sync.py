@@ -1,0 +1,101 @@
+"""The sync screen: recent runs, the live progress of the current one, the
+schedule, and (for members who may write contacts) buttons that start one.
+
+Progress is a partial htmx polls every 2 seconds; it answers 286 once the run
+has finished, which tells htmx to stop. Without JavaScript the page shows the
+same state and a refresh link.
+"""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+from redis.exceptions import LockError
+
+from apps.accounts.grants import Access, Area
+from apps.constantcontact.errors import ConstantContactError
+from apps.constantcontact.explain import upstream_error_message
+from apps.constantcontact.selectors import connection_get
+from apps.contacts.forms.sync import SyncStartForm
+from apps.contacts.models import SyncRun
+from apps.contacts.selectors.sync import (
+    sync_run_duration,
+    sync_run_get,
+    sync_runs_recent,
+    sync_schedule,
+)
+from apps.contacts.services.sync import contacts_sync_start
+from apps.core.access import workspace_view
+
+# htmx stops polling when a poll is answered with this status (htmx docs, "polling").
+HTMX_STOP_POLLING = 286
+
+PAGE = "contacts/sync/index.html"
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+@require_GET
+@workspace_view(Area.CONTACTS, Access.READ)
+def sync_index(request: HtmxHttpRequest) -> HttpResponse:
+    runs = sync_runs_recent(workspace=request.workspace)
+    now = timezone.now()
+    connection = connection_get(workspace=request.workspace)
+    return render(request, PAGE, {
+        "run": runs[0] if runs else None,
+        "runs": [(r, sync_run_duration(r, now=now)) for r in runs],
+        "schedule": sync_schedule(now=now),
+        "connected": connection is not None and connection.is_connected,
+        "can_start": request.role.allows(Area.CONTACTS, Access.WRITE),
+        "form": SyncStartForm(),
+    })
+
+
+@require_POST
+@workspace_view(Area.CONTACTS, Access.WRITE)
+def sync_start(request: HtmxHttpRequest) -> HttpResponse:
+    back = redirect(reverse("contacts:sync", kwargs={"workspace_slug": request.workspace.slug}))
+    form = SyncStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose an incremental or a full sync.")
+        return back
+    kind = form.cleaned_data["kind"]
+    try:
+        _, created = contacts_sync_start(
+            workspace=request.workspace, kind=kind, membership=request.membership
+        )
+    except ConstantContactError as exc:
+        messages.error(request, f"The sync did not start. {upstream_error_message(exc)}")
+        return back
+    except LockError:
+        messages.error(request, "The sync did not start: another start was in progress. "
+                       "Please try again in a moment.")
+        return back
+    if created:
+        messages.success(request, f"{SyncRun.Kind(kind).label} sync started.")
+    else:
+        messages.info(request, "A sync is already running; its progress is shown below. "
+                      "Only one runs at a time.")
+    return back
+
+
+@require_GET
+@workspace_view(Area.CONTACTS, Access.READ)
+def sync_status(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
+    run = sync_run_get(workspace=request.workspace, run_id=run_id)
+    response = render(request, f"{PAGE}#run-status", {"run": run})
+    if not run.is_active:
+        response.status_code = HTMX_STOP_POLLING
+    return response
+
+
+urlpatterns = [
+    path("sync/", sync_index, name="sync"),
+    path("sync/start/", sync_start, name="sync_start"),
+    path("sync/<int:run_id>/status/", sync_status, name="sync_status"),
+]

