@@ -24,7 +24,6 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.emails import invitation_email_send
 from apps.accounts.forms import (
@@ -48,16 +47,13 @@ from apps.accounts.services import (
     workspace_update_settings,
 )
 from apps.core.access import user_has_mfa, workspace_view
+from apps.core.htmx import HtmxHttpRequest
 
 logger = logging.getLogger(__name__)
 
 # Expired and revoked invitations stay listed this long, so an admin can see
 # why someone's link stopped working, without the list growing for ever.
 RECENT_INVITATIONS = timedelta(days=30)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _is_fragment_request(request: HtmxHttpRequest) -> bool:

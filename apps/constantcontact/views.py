@@ -29,7 +29,6 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.grants import Access, Area
 from apps.accounts.models import Membership
@@ -59,6 +58,7 @@ from apps.constantcontact.selectors import (
 )
 from apps.constantcontact.services import connection_for
 from apps.core.access import user_has_mfa, workspace_view
+from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +71,6 @@ SESSION_KEY = "cc_oauth_attempts"
 # An OAuth error code is a short token (RFC 6749 §4.1.2.1); anything else is not
 # shown back to the member.
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    # Boosted navigations and history restores want the whole page.
-    htmx = request.htmx
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _connection_url(workspace_slug: str) -> str:
@@ -314,7 +304,7 @@ def reference(request: HtmxHttpRequest) -> HttpResponse:
     rows = catalog_endpoint_rows(role=request.role, **form.filters())
     template = "constantcontact/reference.html"
     response = render(
-        request, f"{template}#results" if _wants_fragment(request) else template,
+        request, f"{template}#results" if wants_fragment(request) else template,
         {"form": form, "rows": rows, "filtered": form.active},
     )
     patch_vary_headers(response, ("HX-Request",))
@@ -328,7 +318,7 @@ def reference(request: HtmxHttpRequest) -> HttpResponse:
 def budget(request: HtmxHttpRequest) -> HttpResponse:
     template = "constantcontact/budget.html"
     response = render(
-        request, f"{template}#figures" if _wants_fragment(request) else template,
+        request, f"{template}#figures" if wants_fragment(request) else template,
         {"budget": api_budget_summary(workspace=request.workspace, now=timezone.now())},
     )
     patch_vary_headers(response, ("HX-Request",))

@@ -1,6 +1,5 @@
 """The dashboard's frame: the landing redirect, workspace overview, area pages, health."""
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect, render

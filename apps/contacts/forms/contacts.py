@@ -49,7 +49,7 @@ class ContactFilterForm(forms.Form):
     list = forms.TypedChoiceField(required=False, label="List", coerce=int, empty_value=None)
     tag = forms.TypedChoiceField(required=False, label="Tag", coerce=int, empty_value=None)
     status = forms.ChoiceField(required=False, label="Status", choices=STATUS_CHOICES)
-    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The sort order travels in the query string too; `sort` below parses it.
 
     def __init__(self, *args, lists: Sequence[ContactList], tags: Sequence[Tag], **kwargs):
         super().__init__(*args, **kwargs)

@@ -20,7 +20,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.grants import Access, Area
 from apps.constantcontact.errors import Conflict, ConstantContactError
@@ -52,6 +51,7 @@ from apps.contacts.selectors.lists import contact_list_for
 from apps.contacts.selectors.tags import tag_for
 from apps.contacts.services import contacts as services
 from apps.core.access import workspace_view
+from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 LIST_TEMPLATE = "contacts/contacts/list.html"
 DETAIL_TEMPLATE = "contacts/contacts/detail.html"
@@ -66,16 +66,6 @@ EDIT_MAX_AGE_SECONDS = 24 * 3600
 REMOVED = "This contact was deleted in Constant Contact, so it can't be changed here."
 # Dates read best newest first; text columns A to Z.
 DESCENDING_FIRST = {"updated", "created"}
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    # Boosted navigations and history restores want the whole page.
-    htmx = request.htmx
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _can_write(request: HttpRequest) -> bool:
@@ -195,7 +185,7 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
         })
     response = render(
         request,
-        f"{LIST_TEMPLATE}#results" if _wants_fragment(request) else LIST_TEMPLATE,
+        f"{LIST_TEMPLATE}#results" if wants_fragment(request) else LIST_TEMPLATE,
         {
             "form": form,
             "filters": filters,

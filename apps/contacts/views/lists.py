@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
-from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.grants import Access, Area
 from apps.constantcontact.errors import Conflict, ConstantContactError
@@ -31,6 +30,7 @@ from apps.contacts.selectors.lists import (
 )
 from apps.contacts.services import lists as services
 from apps.core.access import workspace_view
+from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 DUPLICATE_NAME = (
     "Constant Contact already has a list with this name (names are compared without "
@@ -40,16 +40,6 @@ BEING_DELETED = "This list is being deleted in Constant Contact, so it can't be 
 # How often a pending delete is checked. Each check is one API call from the
 # shared 4-per-second budget; Constant Contact usually finishes within seconds.
 POLL_SECONDS = 5
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    # Boosted navigations and history restores want the whole page.
-    htmx = request.htmx
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _can_write(request: HttpRequest) -> bool:
@@ -196,7 +186,7 @@ def list_favorite(request: HtmxHttpRequest, list_id: int) -> HttpResponse:
         else:
             notice = (f"“{contact_list.name}” is now a favourite." if contact_list.favorite
                       else f"“{contact_list.name}” is no longer a favourite.")
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, "contacts/lists/index.html#list-row",
                       _row_context(request, contact_list, row_error=error))
     if error:
@@ -245,7 +235,7 @@ def list_delete_status(request: HtmxHttpRequest, list_id: int) -> HttpResponse:
     once it is gone, the row without its poll (286) once the delete failed or
     can't be checked, or the row still polling. Without JavaScript, the "Check
     now" link lands here and goes back to the lists with a message."""
-    fragment = _wants_fragment(request)
+    fragment = wants_fragment(request)
     # Not contact_list_for: another tab's poll may have settled it already, and
     # htmx keeps polling through a 404 (it swaps nothing on errors), so a poll
     # for a missing row stops with 286. Still scoped to the workspace.

@@ -7,12 +7,11 @@ same state and a refresh link.
 """
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 from redis.exceptions import LockError
 
 from apps.accounts.grants import Access, Area
@@ -29,15 +28,12 @@ from apps.contacts.selectors.sync import (
 )
 from apps.contacts.services.sync import contacts_sync_start
 from apps.core.access import workspace_view
+from apps.core.htmx import HtmxHttpRequest
 
 # htmx stops polling when a poll is answered with this status (htmx docs, "polling").
 HTMX_STOP_POLLING = 286
 
 PAGE = "contacts/sync/index.html"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_GET

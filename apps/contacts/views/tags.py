@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
-from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.grants import Access, Area
 from apps.constantcontact.errors import Conflict, ConstantContactError
@@ -25,6 +24,7 @@ from apps.contacts.models import Tag
 from apps.contacts.selectors.tags import tag_for, tag_rows, tag_usage
 from apps.contacts.services import tags as services
 from apps.core.access import workspace_view
+from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 DUPLICATE_NAME = (
     "Constant Contact already has a tag with this name (names are compared without regard "
@@ -33,15 +33,6 @@ DUPLICATE_NAME = (
 BEING_DELETED = "This tag is being deleted in Constant Contact, so it can't be renamed."
 # Each check of a pending delete is one API call from the shared budget.
 POLL_SECONDS = 5
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    htmx = request.htmx
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _can_write(request: HttpRequest) -> bool:
@@ -139,7 +130,7 @@ def tag_delete(request: HtmxHttpRequest, tag_id: int) -> HttpResponse:
 def tag_delete_status(request: HtmxHttpRequest, tag_id: int) -> HttpResponse:
     """Check a pending delete; answers like `list_delete_status` (the row, or
     nothing with 286 once it is gone; a redirect with a message without htmx)."""
-    fragment = _wants_fragment(request)
+    fragment = wants_fragment(request)
     # Not tag_for: another tab may have settled it, and htmx keeps polling through
     # a 404, so a poll for a missing row stops with 286. Scoped to the workspace.
     tag = Tag.objects.filter(pk=tag_id, workspace=request.workspace).first()
