@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from apps.accounts import profile_views
 from apps.core import views as core_views
 
 workspace_patterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", core_views.index, name="index"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("profile/", profile_views.profile, name="accounts_profile"),
     path("invitations/", include("apps.accounts.invitation_urls")),
     # Fixed, outside /w/<slug>/: it must equal the redirect URI registered with
     # Constant Contact byte for byte (see apps/constantcontact/callback_urls.py).

@@ -27,9 +27,9 @@ NAV_ITEMS = (
     NavItem("Custom fields", "contacts:custom_field_index", Area.CUSTOM_FIELDS),
     NavItem("Segments", "core:area_segments", Area.SEGMENTS),
     NavItem("Bulk jobs", "core:area_bulk", Area.BULK),
-    NavItem("Campaigns", "core:area_campaigns", Area.CAMPAIGNS),
+    NavItem("Campaigns", "campaigns:campaign_list", Area.CAMPAIGNS),
     NavItem("Reports", "core:area_reports", Area.REPORTS),
-    NavItem("Account", "core:area_account", Area.ACCOUNT),
+    NavItem("Account", "campaigns:account", Area.ACCOUNT),
     # Readable by every role with Account read (health, budget); only admins get buttons.
     NavItem("Constant Contact", "constantcontact:connection", Area.ACCOUNT),
     NavItem("API budget", "constantcontact:budget", Area.ACCOUNT),

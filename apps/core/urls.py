@@ -6,7 +6,7 @@ from apps.core import views
 app_name = "core"
 
 # Areas whose screens have not landed yet get a page that says what they will hold.
-UNBUILT_AREAS = (Area.SEGMENTS, Area.BULK, Area.CAMPAIGNS, Area.REPORTS, Area.ACCOUNT)
+UNBUILT_AREAS = (Area.SEGMENTS, Area.BULK, Area.REPORTS)
 
 urlpatterns = [
     path("", views.home, name="home"),

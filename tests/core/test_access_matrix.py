@@ -78,6 +78,10 @@ def _area(area: Area, access: Access = Access.READ, **more) -> dict:
 EXPECTED: dict[str, Rule] = {
     "core:home": Rule(),
     **{f"core:area_{area.value}": Rule(area=area) for area in UNBUILT_AREAS},
+    # Account
+    "campaigns:account": Rule(**_area(Area.ACCOUNT)),
+    "campaigns:account_refresh": Rule(**_area(Area.ACCOUNT), method="post"),
+    "campaigns:account_edit": Rule(**_area(Area.ACCOUNT, Access.WRITE)),
     # Contacts
     "contacts:contact_list": Rule(**_area(Area.CONTACTS)),
     "contacts:contact_detail": Rule(**_area(Area.CONTACTS), kwargs=_contact),
@@ -139,7 +143,7 @@ EXPECTED: dict[str, Rule] = {
 }
 
 # Pages outside any workspace, with what an anonymous visitor gets.
-PUBLIC = {"index": 302, "healthz": 200, "invitations:accept": 200,
+PUBLIC = {"index": 302, "healthz": 200, "invitations:accept": 200, "accounts_profile": 302,
           "constantcontact_oauth:callback": 302}
 
 
