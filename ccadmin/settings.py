@@ -131,6 +131,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "default"},
     },
 }
+CCADMIN_CAMPAIGNS_SYNC_MINUTES = env_int("CCADMIN_CAMPAIGNS_SYNC_MINUTES", 15)
+CELERY_BEAT_SCHEDULE["campaigns-incremental-sync"] = {
+    "task": "campaigns.sync_scheduled",
+    "schedule": crontab(minute=f"*/{CCADMIN_CAMPAIGNS_SYNC_MINUTES}"),
+    "options": {"queue": "default"},
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Accounts (django-allauth) --------------------------------------------------

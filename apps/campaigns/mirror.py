@@ -133,7 +133,9 @@ def email_mirror_save(
     if email is None:
         email = EmailActivity(campaign=campaign)
     previous_status = email.status if email.pk else None
-    email.cc_id = str(data.get("campaign_activity_id") or email.cc_id or campaign.primary_activity_id)
+    email.cc_id = str(
+        data.get("campaign_activity_id") or email.cc_id or campaign.primary_activity_id
+    )
     for name, value in fields.items():
         setattr(email, name, value)
     new_status = fields["status"]

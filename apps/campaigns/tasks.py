@@ -12,6 +12,9 @@ Constant Contact's schedule before writing), so the redelivery can't double-send
 
 from celery import shared_task
 
+# Celery's autodiscovery imports only `tasks` modules: this import registers the
+# campaigns sync's tasks (sync_tasks.py) with every worker.
+from apps.campaigns import sync_tasks  # noqa: F401
 from apps.campaigns.services.sending import JobShouldRetry, send_job_run
 
 # Five tries over about two minutes (5, 10, 20, 40 s between them): long enough
@@ -35,4 +38,11 @@ def send_job(self, job_id: int, personal_message: str = "") -> None:
         send_job_run(job_id=job_id, personal_message=personal_message,
                      final_attempt=self.request.retries >= self.max_retries)
     except JobShouldRetry as exc:
+        if self.request.is_eager:
+            # Run eagerly (tests, a run without a worker), Celery re-raises its Retry
+            # when eager exceptions propagate instead of running the retry; run the
+            # next attempt here, as Celery's eager retry would (it skips countdowns too).
+            send_job.apply(args=(job_id,), kwargs={"personal_message": personal_message},
+                           retries=self.request.retries + 1)
+            return
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))

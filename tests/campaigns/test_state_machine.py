@@ -17,8 +17,13 @@ from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.campaigns.models import Approval, CampaignStatus, SendJob
-from apps.campaigns.services.approvals import ApprovalRefused, approval_current
-from apps.campaigns.services.sending import SendRefused
+from apps.campaigns.services.approvals import (
+    ApprovalRefused,
+    ApprovalVoided,
+    approval_current,
+    campaign_email_refresh,
+)
+from apps.campaigns.services.sending import SendRefused, send_unschedule_request
 from tests.campaigns.flow import (
     SimSpy,
     approve,
@@ -41,12 +46,14 @@ def _no_backoff_waits(monkeypatch):
 
 def actions(campaign) -> list[str]:
     return list(
-        AuditEvent.objects.filter(target=f"campaign {campaign.cc_id}", action__startswith="campaign.")
+        AuditEvent.objects.filter(target=f"campaign {campaign.cc_id}",
+                                  action__startswith="campaign.")
         .order_by("occurred_at", "id").values_list("action", flat=True)
     )
 
 
-def test_it_walks_a_campaign_from_draft_to_sent(connected_world, django_capture_on_commit_callbacks):
+def test_it_walks_a_campaign_from_draft_to_sent(connected_world,
+                                                django_capture_on_commit_callbacks):
     world = connected_world
     campaign = draft_campaign(world)
     assert campaign.status == CampaignStatus.DRAFT
@@ -71,8 +78,6 @@ def test_it_walks_a_campaign_from_draft_to_sent(connected_world, django_capture_
 
     world.sim.advance(3 * 3600)  # the send time passes in Constant Contact
     assert sim_activity(world, campaign)["current_status"] == "DONE"
-    from apps.campaigns.services.approvals import campaign_email_refresh
-
     email = campaign_email_refresh(campaign=refreshed(campaign), cc=world.gate("viewer"))
     assert email.status == CampaignStatus.DONE
     assert refreshed(campaign).status == CampaignStatus.DONE
@@ -129,8 +134,6 @@ def test_it_voids_a_pending_review_changed_in_constant_contact_when_the_approver
     with world.sim.state.lock:  # someone edits the HTML in Constant Contact's own app
         activity = world.sim.state.campaign_activities[campaign.primary_activity_id]
         activity["html_content"] = activity["html_content"].replace("20%", "30%")
-
-    from apps.campaigns.services.approvals import ApprovalVoided
 
     with pytest.raises(ApprovalVoided) as raised:
         approve(world, approval)
@@ -335,9 +338,10 @@ def test_unschedule_returns_the_campaign_to_approved(
     assert sim_activity(world, campaign)["current_status"] == "SCHEDULED"
 
 
-def test_an_unschedule_retry_after_a_lost_answer_succeeds_without_a_second_delete(
-        connected_world, django_capture_on_commit_callbacks):
+def test_an_unschedule_whose_answer_was_lost_succeeds_without_a_second_delete(
+        connected_world, django_capture_on_commit_callbacks, settings):
     world = connected_world
+    settings.CC_MAX_ATTEMPTS = 1  # no client retry: the job reads the schedule instead
     campaign, _ = reviewed_campaign(world)
     schedule(world, django_capture_on_commit_callbacks, campaign)
     spy = SimSpy(world.sim)
@@ -350,12 +354,28 @@ def test_an_unschedule_retry_after_a_lost_answer_succeeds_without_a_second_delet
     assert refreshed(campaign).status == CampaignStatus.DRAFT
 
 
+def test_an_unschedule_whose_answer_was_lost_is_reconciled_after_the_clients_retry(
+        connected_world, django_capture_on_commit_callbacks):
+    world = connected_world
+    campaign, _ = reviewed_campaign(world)
+    schedule(world, django_capture_on_commit_callbacks, campaign)
+    spy = SimSpy(world.sim)
+    # The client sends the DELETE again itself; Constant Contact refuses the second
+    # one (not scheduled any more), which the job recognises as done.
+    spy.lose_answer("DELETE", "/schedules")
+
+    job = unschedule(world, django_capture_on_commit_callbacks, campaign)
+
+    assert job.status == SendJob.Status.SUCCEEDED, job.error
+    assert sim_activity(world, campaign)["current_status"] == "DRAFT"
+    assert refreshed(campaign).status == CampaignStatus.DRAFT
+
+
 def test_it_refuses_unschedule_after_the_send_time(
         connected_world, django_capture_on_commit_callbacks):
     world = connected_world
     campaign, _ = reviewed_campaign(world)
     schedule(world, django_capture_on_commit_callbacks, campaign)
-    from apps.campaigns.services.sending import send_unschedule_request
 
     with pytest.raises(SendRefused, match="send time has passed"):
         send_unschedule_request(campaign=refreshed(campaign),

@@ -285,8 +285,8 @@ def test_a_member_without_campaigns_read_cannot_sync_them(connected_world, run_c
     assert not Campaign.objects.exists()
 
 
-def test_beat_starts_one_incremental_sync_per_connected_workspace(connected_world,
-                                                                  django_capture_on_commit_callbacks):
+def test_beat_starts_one_incremental_sync_per_connected_workspace(
+        connected_world, django_capture_on_commit_callbacks):
     from apps.campaigns.sync_tasks import campaigns_sync_scheduled
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from apps.accounts.grants import Access, Area, Capability
 from apps.accounts.models import Membership, Role
 from apps.accounts.services import invitation_create, role_save
+from apps.campaigns.models import Campaign, EmailActivity, SendJob
 from apps.contacts.models import Contact, ContactList, CustomField, SyncRun, Tag
 from apps.core.urls import UNBUILT_AREAS
 
@@ -55,6 +56,10 @@ def _invitation(fx):
     return {"invitation_id": fx.invitation.pk}
 
 
+def _campaign(fx):
+    return {"campaign_id": fx.campaign.pk}
+
+
 def _contact(fx):
     return {"contact_id": fx.contact.pk}
 
@@ -78,6 +83,29 @@ def _area(area: Area, access: Access = Access.READ, **more) -> dict:
 EXPECTED: dict[str, Rule] = {
     "core:home": Rule(),
     **{f"core:area_{area.value}": Rule(area=area) for area in UNBUILT_AREAS},
+    # Campaigns
+    "campaigns:campaign_list": Rule(**_area(Area.CAMPAIGNS)),
+    "campaigns:campaign_sync": Rule(**_area(Area.CAMPAIGNS, Access.WRITE), method="post"),
+    "campaigns:campaign_sync_status": Rule(**_area(Area.CAMPAIGNS)),
+    "campaigns:campaign_create": Rule(**_area(Area.CAMPAIGNS, Access.WRITE)),
+    "campaigns:campaign_detail": Rule(**_area(Area.CAMPAIGNS), kwargs=_campaign),
+    "campaigns:campaign_edit": Rule(**_area(Area.CAMPAIGNS, Access.WRITE), kwargs=_campaign),
+    "campaigns:campaign_rename": Rule(**_area(Area.CAMPAIGNS, Access.WRITE), kwargs=_campaign),
+    "campaigns:campaign_delete": Rule(**_area(Area.CAMPAIGNS, Access.WRITE), kwargs=_campaign),
+    "campaigns:campaign_preview": Rule(**_area(Area.CAMPAIGNS), kwargs=_campaign),
+    "campaigns:campaign_preview_html": Rule(**_area(Area.CAMPAIGNS), kwargs=_campaign),
+    # Approvals and sending
+    "campaigns:approval_review": Rule(**_area(Area.CAMPAIGNS), kwargs=_campaign),
+    "campaigns:approval_request": Rule(**_area(Area.CAMPAIGNS, Access.WRITE), method="post",
+                                       kwargs=_campaign),
+    "campaigns:approval_decide": Rule(**_area(Area.CAMPAIGNS, capability=Capability.APPROVE),
+                                      method="post", kwargs=_campaign),
+    "campaigns:test_send": Rule(**_area(Area.CAMPAIGNS, Access.WRITE), kwargs=_campaign),
+    "campaigns:schedule": Rule(**_area(Area.CAMPAIGNS, capability=Capability.SEND),
+                               kwargs=_campaign),
+    "campaigns:unschedule": Rule(**_area(Area.CAMPAIGNS, capability=Capability.SEND),
+                                 kwargs=_campaign),
+    "campaigns:job_status": Rule(**_area(Area.CAMPAIGNS), kwargs=lambda fx: {"job_id": fx.job.pk}),
     # Account
     "campaigns:account": Rule(**_area(Area.ACCOUNT)),
     "campaigns:account_refresh": Rule(**_area(Area.ACCOUNT), method="post"),
@@ -188,6 +216,12 @@ class Fixtures:
             workspace=ws, cc_id="f-1", label="Shoe size", type="string"
         )
         self.contact = Contact.objects.create(workspace=ws, cc_id="c-1", email="a@example.com")
+        self.campaign = Campaign.objects.create(workspace=ws, cc_id="e-1", name="Spring sale",
+                                                author=world.editor)
+        EmailActivity.objects.create(campaign=self.campaign, cc_id="a-1", subject="Hello")
+        self.job = SendJob.objects.create(campaign=self.campaign, kind=SendJob.Kind.TEST_SEND,
+                                          requested_by=world.editor,
+                                          status=SendJob.Status.SUCCEEDED)
         self.sync_run = SyncRun.objects.create(
             workspace=ws, kind=SyncRun.Kind.FULL, status=SyncRun.Status.SUCCEEDED
         )

@@ -38,7 +38,8 @@ class CampaignFilterForm(forms.Form):
                                                       "placeholder": "Part of a name"}))
     status = forms.ChoiceField(
         label="Status", required=False,
-        choices=[("", "All but deleted"), *CampaignStatus.choices, (STATUS_ALL, "All, with deleted")],
+        choices=[("", "All but deleted"), *CampaignStatus.choices,
+                 (STATUS_ALL, "All, with deleted")],
     )
     sort = forms.ChoiceField(
         label="Sort by", required=False,

@@ -13,7 +13,7 @@ from apps.campaigns.services.sending import MAX_TEST_ADDRESSES
 PERSONAL_MESSAGE_MAX = 500
 
 
-class TestSendForm(forms.Form):
+class SendTestForm(forms.Form):
     addresses = forms.CharField(
         label="Send the test to", widget=forms.Textarea(attrs={"rows": 3}),
         help_text=f"Up to {MAX_TEST_ADDRESSES} email addresses, one per line or separated "

@@ -15,7 +15,7 @@ from apps.accounts.grants import Access, Area, Capability
 from apps.accounts.models import Membership, Workspace
 from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot
 from apps.campaigns.models import Approval, Campaign, CampaignStatus, EmailActivity, SendJob
-from apps.campaigns.services.sending import TEST_RECIPIENTS_PER_DAY, test_recipients_today
+from apps.campaigns.services.sending import TEST_RECIPIENTS_PER_DAY, daily_test_recipients_used
 from apps.campaigns.templatetags.campaign_times import format_in_zone, zone_named
 
 
@@ -44,7 +44,7 @@ def send_jobs_recent(*, campaign: Campaign, limit: int = 5) -> list[SendJob]:
 
 
 @dataclass
-class TestAllowance:
+class DailyTestAllowance:
     used: int
     limit: int = TEST_RECIPIENTS_PER_DAY
 
@@ -53,9 +53,11 @@ class TestAllowance:
         return max(0, self.limit - self.used)
 
 
-def test_allowance(*, workspace: Workspace, now: datetime | None = None) -> TestAllowance:
-    return TestAllowance(used=test_recipients_today(workspace=workspace,
-                                                    now=now or timezone.now()))
+def daily_test_allowance(*, workspace: Workspace, now: datetime | None = None
+                         ) -> DailyTestAllowance:
+    return DailyTestAllowance(
+        used=daily_test_recipients_used(workspace=workspace, now=now or timezone.now())
+    )
 
 
 @dataclass
@@ -66,7 +68,7 @@ class SendingPanel:
     can_send: bool = False
     can_test: bool = False
     approved: bool = False
-    allowance: TestAllowance | None = None
+    allowance: DailyTestAllowance | None = None
     unschedule_too_late: bool = False
 
     @property
@@ -113,6 +115,6 @@ def sending_panel(*, campaign: Campaign, membership: Membership,
         can_send=role.has_capability(Capability.SEND),
         can_test=role.allows(Area.CAMPAIGNS, Access.WRITE),
         approved=approved,
-        allowance=test_allowance(workspace=workspace, now=now),
+        allowance=daily_test_allowance(workspace=workspace, now=now),
         unschedule_too_late=bool(email and email.scheduled_at and email.scheduled_at <= now),
     )

@@ -101,7 +101,9 @@ def approval_void_if_changed(*, campaign: Campaign, actor) -> Approval | None:
     approval = approval_current(campaign=campaign)
     if approval is None:
         return None
-    email = EmailActivity.objects.get(pk=campaign.email.pk)
+    email = EmailActivity.objects.filter(campaign=campaign).first()
+    if email is None:
+        return None
     now_snapshot = outgoing_snapshot(email)
     if fingerprint(now_snapshot) == approval.fingerprint:
         return None
@@ -117,6 +119,9 @@ def approval_request(
 
     Refused unless the email is a draft. Withdraws any earlier pending or approved
     approval: only the newest request is in play."""
+    if not EmailActivity.objects.filter(campaign=campaign).exists():
+        raise ApprovalRefused("This campaign's email hasn't been read from Constant Contact "
+                              "yet; sync the campaigns first.")
     email = campaign_email_refresh(campaign=campaign, cc=cc)
     if email.status != CampaignStatus.DRAFT:
         raise ApprovalRefused(

@@ -21,7 +21,6 @@ transaction (a token refresh must commit).
 
 from dataclasses import dataclass
 from datetime import datetime
-import logging
 
 from django.core.cache import cache
 from django.db import transaction
@@ -38,11 +37,10 @@ from apps.campaigns.mirror import (
 )
 from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
 from apps.campaigns.selectors.campaigns import campaign_email, mirrored_sender_addresses
+from apps.campaigns.services.approvals import approval_void_if_changed
 from apps.constantcontact.errors import ConstantContactError, NotFound
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
-
-logger = logging.getLogger(__name__)
 
 # The API creates custom-code emails (format 5) or editor emails (4); we write HTML.
 CUSTOM_CODE = 5
@@ -163,8 +161,9 @@ def sender_addresses_verified(*, workspace: Workspace, membership: Membership) -
     except ConstantContactError as exc:
         return SenderAddresses(
             addresses=mirrored_sender_addresses(workspace=workspace), from_account=False,
-            note=f"The account's sender addresses could not be read ({upstream_error_message(exc)}) "
-            "These are the addresses this account's campaigns already use.",
+            note="The account's sender addresses could not be read: "
+            f"{upstream_error_message(exc)} These are the addresses this account's campaigns "
+            "already use.",
         )
     items = answer.data if isinstance(answer.data, list) else []
     # The filter asked for CONFIRMED ones already; checking again costs nothing.
@@ -345,8 +344,6 @@ def campaign_update(*, campaign: Campaign, membership: Membership, draft: EmailD
     )
     campaign = Campaign.objects.select_related("email").get(pk=campaign.pk)
     # Outside any transaction, after the mirror holds the new content.
-    from apps.campaigns.services.approvals import approval_void_if_changed
-
     approval_void_if_changed(campaign=campaign, actor=membership.user)
     return campaign
 

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.accounts.grants import Capability
 from apps.accounts.models import Membership
@@ -46,9 +47,15 @@ from apps.campaigns.services.approvals import (
     approval_void,
     campaign_email_refresh,
 )
-from apps.constantcontact.errors import ConstantContactError, Throttled
+from apps.constantcontact.errors import (
+    ConstantContactError,
+    NeedsReconnect,
+    NotConnected,
+    Throttled,
+)
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
+from apps.constantcontact.models import Connection
 
 # Constant Contact's limits on test sends (contract §3.7, §2.5): five addresses a
 # call and fifty test recipients a day per account, each recipient counting.
@@ -112,6 +119,15 @@ def _email_of(campaign: Campaign) -> EmailActivity:
                           "campaigns first.")
 
 
+def _require_connection(campaign: Campaign) -> None:
+    """Refuse before queuing a job that could only fail: no usable connection."""
+    connection = Connection.objects.filter(workspace_id=campaign.workspace_id).first()
+    if connection is None or connection.status == Connection.Status.NOT_CONNECTED:
+        raise SendRefused(upstream_error_message(NotConnected()))
+    if connection.status == Connection.Status.NEEDS_RECONNECT:
+        raise SendRefused(upstream_error_message(NeedsReconnect()))
+
+
 def _active_job(campaign: Campaign, kinds) -> SendJob | None:
     return (
         SendJob.objects.filter(
@@ -122,16 +138,28 @@ def _active_job(campaign: Campaign, kinds) -> SendJob | None:
 
 
 def _enqueue(job: SendJob, **kwargs) -> None:
+    """Queue the job's task once the row is committed (the worker must see it)."""
     # Imported here: tasks.py imports this module.
     from apps.campaigns.tasks import send_job
 
-    transaction.on_commit(lambda: send_job.delay(job.pk, **kwargs))
+    def send() -> None:
+        try:
+            send_job.delay(job.pk, **kwargs)
+        except KombuOperationalError:
+            # The broker is down: say so on the row instead of leaving it queued forever.
+            SendJob.objects.filter(pk=job.pk, status=SendJob.Status.QUEUED).update(
+                status=SendJob.Status.FAILED, finished_at=timezone.now(),
+                error="The job queue could not be reached, so nothing was sent to Constant "
+                      "Contact. Try again in a moment.",
+            )
+
+    transaction.on_commit(send)
 
 
 # --- test sends -------------------------------------------------------------------
 
 
-def test_recipients_today(*, workspace, now: datetime) -> int:
+def daily_test_recipients_used(*, workspace, now: datetime) -> int:
     """Test recipients used today (UTC day, as Constant Contact counts) by this workspace.
 
     Failed jobs don't count: their addresses were refused, not sent."""
@@ -150,12 +178,13 @@ def send_test_request(
     """Queue a test send of the campaign's email to `addresses` (already validated)."""
     now = now or timezone.now()
     _email_of(campaign)
+    _require_connection(campaign)
     addresses = list(dict.fromkeys(a.strip().lower() for a in addresses if a.strip()))
     if not addresses:
         raise SendRefused("Give at least one address to send the test to.")
     if len(addresses) > MAX_TEST_ADDRESSES:
         raise SendRefused(f"A test goes to at most {MAX_TEST_ADDRESSES} addresses at a time.")
-    used = test_recipients_today(workspace=campaign.workspace, now=now)
+    used = daily_test_recipients_used(workspace=campaign.workspace, now=now)
     left = max(0, TEST_RECIPIENTS_PER_DAY - used)
     if len(addresses) > left:
         raise SendRefused(
@@ -307,6 +336,7 @@ def send_unschedule_request(
     if email.scheduled_at is not None and email.scheduled_at <= now:
         raise SendRefused("The send time has passed: Constant Contact is sending (or has sent) "
                           "this campaign, and it can no longer be unscheduled.")
+    _require_connection(campaign)
     approval = approval_current(campaign=campaign)
     with transaction.atomic():
         job = SendJob.objects.create(
@@ -414,7 +444,13 @@ def _run_unschedule(job: SendJob, cc: ConstantContact, now: datetime) -> dict:
     if existing is not None and existing <= now:
         raise JobFailed("The send time has passed, so the schedule can no longer be taken "
                         "back.", **details)
-    cc.emails_unschedule(campaign_activity_id=email.cc_id)
+    try:
+        cc.emails_unschedule(campaign_activity_id=email.cc_id)
+    except ConstantContactError:
+        # The client retries a DELETE whose answer was lost; the retry is refused
+        # (400: not scheduled) if the first one went through. Ask before failing.
+        if _current_schedule(cc, email) is not False:
+            raise
     # Constant Contact returns the activity to its previous status (contract §3.7).
     campaign_email_refresh(campaign=campaign, cc=cc)
     return {**details, "already_unscheduled": False}

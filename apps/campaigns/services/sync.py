@@ -48,6 +48,7 @@ from apps.campaigns.mirror import (
     schedule_from_upstream,
 )
 from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
+from apps.campaigns.services.approvals import approval_void_if_changed
 from apps.constantcontact import conf
 from apps.constantcontact.errors import ConstantContactError, NeedsReconnect, NotConnected, NotFound
 from apps.constantcontact.explain import upstream_error_message
@@ -412,8 +413,6 @@ class _Sync:
     def void_changed_approvals(self) -> None:
         if not self.emails_changed:
             return
-        from apps.campaigns.services.approvals import approval_void_if_changed
-
         for campaign in Campaign.objects.filter(pk__in=self.emails_changed).select_related("email"):
             try:
                 approval_void_if_changed(campaign=campaign, actor=self.actor)

@@ -4,12 +4,12 @@ workspace's and UTC.
     {% load campaign_times %}
     {% member_time campaign.updated_upstream %}          <time> in the member's zone
     {% zone_times email.planned_send_at %}               member / workspace / UTC lines
-    {{ value|in_zone:request.user.time_zone|date:"j M Y, H:i" }}
 
 Both tags read the request from the template context (every page has it), so a
 template never has to pass zones around. A zone name that Python doesn't know
 (hand-edited data, an old tzdata) falls back to UTC rather than breaking a page.
-`zone_named` is shared with the forms that read a time typed in the member's zone.
+`zone_named` is shared with the forms that read a time typed in the member's zone,
+and `format_in_zone` with any code that writes a time for people.
 """
 
 from dataclasses import dataclass
@@ -45,14 +45,6 @@ def format_in_zone(value: datetime, zone_name: str) -> str:
     """"3 Jun 2025, 14:05" in that zone (24-hour clock: no am/pm ambiguity)."""
     local = timezone.localtime(value, zone_named(zone_name))
     return f"{local.day} {local:%b %Y, %H:%M}"
-
-
-@register.filter
-def in_zone(value: datetime | None, zone_name: str) -> datetime | None:
-    """The same moment in the zone `zone_name` (for the `date` filter)."""
-    if not isinstance(value, datetime):
-        return value
-    return timezone.localtime(value, zone_named(zone_name))
 
 
 @dataclass(frozen=True)

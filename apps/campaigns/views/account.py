@@ -16,7 +16,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from apps.accounts.grants import Access, Area
 from apps.campaigns.forms.account import AccountForm
@@ -32,18 +31,9 @@ from apps.campaigns.services.account import AccountPartlySaved, account_update
 from apps.constantcontact.errors import ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
 from apps.core.access import workspace_view
+from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 PAGE = "campaigns/account/index.html"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    # Boosted requests and history restores want the whole page.
-    htmx = request.htmx
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _member_time_zone(request: HttpRequest) -> str:
@@ -90,7 +80,7 @@ def account_refresh(request: HtmxHttpRequest) -> HttpResponse:
         # Keep showing the older copy, if there is one, under the error.
         error = upstream_error_message(exc)
         snapshot = account_snapshot_cached(workspace=request.workspace)
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, f"{PAGE}#account-data", _page_context(request, snapshot, error))
     if error:
         messages.error(request, f"The account could not be refreshed. {error}")

@@ -28,10 +28,9 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 from redis.exceptions import LockError
 
-from apps.accounts.grants import Access, Area, Capability
+from apps.accounts.grants import Access, Area
 from apps.campaigns.forms.campaigns import (
     DUPLICATE_NAME,
     CampaignCreateForm,
@@ -41,6 +40,7 @@ from apps.campaigns.forms.campaigns import (
 )
 from apps.campaigns.html_checks import TRACKING_IMAGE
 from apps.campaigns.models import Campaign
+from apps.campaigns.selectors.approvals import approval_panel_context
 from apps.campaigns.selectors.campaigns import (
     audience_list_choices,
     campaign_audience,
@@ -56,6 +56,7 @@ from apps.constantcontact.errors import Conflict, ConstantContactError, Validati
 from apps.constantcontact.explain import upstream_error_message
 from apps.contacts.models import SyncRun
 from apps.core.access import workspace_view
+from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 # Campaign counts are small (hundreds), so plain page numbers are fine here.
 PAGE_SIZE = 50
@@ -78,16 +79,6 @@ EMPTY_PREVIEW = (
 )
 
 LIST_PAGE = "campaigns/campaigns/list.html"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    # Boosted navigations and history restores want the whole page.
-    htmx = request.htmx
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def _can_write(request: HttpRequest) -> bool:
@@ -128,7 +119,7 @@ def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
         "list_url": _url(request, "campaign_list"),
         "is_default": not q and not status, **_freshness_context(request),
     }
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, f"{LIST_PAGE}#results", context)
     return render(request, LIST_PAGE, context)
 
@@ -164,7 +155,7 @@ def campaign_sync(request: HtmxHttpRequest) -> HttpResponse:
 def campaign_sync_status(request: HtmxHttpRequest) -> HttpResponse:
     """The freshness line, polled while a sync runs; 286 stops the polling."""
     context = _freshness_context(request)
-    if not _wants_fragment(request):
+    if not wants_fragment(request):
         return redirect(_url(request, "campaign_list"))
     response = render(request, f"{LIST_PAGE}#freshness", {**context, "polled": True})
     if context["freshness"].active is None:
@@ -187,12 +178,9 @@ def campaign_detail(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
         "can_write": can_write,
         "edit_blocked": services.campaign_editable_reason(campaign=campaign),
         "delete_blocked": services.campaign_deletable_reason(campaign=campaign),
-        "can_approve": request.role.has_capability(Capability.APPROVE),
-        "can_send": request.role.has_capability(Capability.SEND),
         "html_length": len(email.html_content) if email else 0,
     }
-    from apps.campaigns.selectors.approvals import approval_panel_context
-
+    # The approval and sending panels' own context (apps/campaigns/selectors/approvals.py).
     context.update(approval_panel_context(campaign=campaign, membership=request.membership))
     return render(request, "campaigns/campaigns/detail.html", context)
 
@@ -285,13 +273,18 @@ def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign(request, campaign_id)
     email = campaign_email(campaign)
     blocked = services.campaign_editable_reason(campaign=campaign)
+    if blocked:
+        # Nothing to edit: no form, and no call for the sender addresses.
+        return render(request, "campaigns/campaigns/form.html", {
+            "form": None, "campaign": campaign, "email": email, "blocked": blocked,
+        })
     selected = (request.POST.getlist("contact_list_ids") if request.method == "POST"
                 else [str(i) for i in (email.contact_list_ids if email else [])])
     form, senders = _editor_form(
         request, CampaignEmailForm, data=request.POST or None,
         initial=_edit_initial(request, campaign), selected=selected,
     )
-    if request.method == "POST" and not blocked and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             campaign = services.campaign_update(
                 campaign=campaign, membership=request.membership, draft=form.draft(),

@@ -23,7 +23,7 @@ from django_htmx.middleware import HtmxDetails
 from apps.accounts.grants import Access, Area, Capability
 from apps.campaigns.forms.sending import (
     ScheduleConfirmForm,
-    TestSendForm,
+    SendTestForm,
     UnscheduleConfirmForm,
 )
 from apps.campaigns.selectors.approvals import readable_changes
@@ -32,7 +32,7 @@ from apps.campaigns.selectors.sending import (
     send_job_for,
     send_jobs_recent,
     send_time_phrase,
-    test_allowance,
+    daily_test_allowance,
 )
 from apps.campaigns.services.sending import (
     SendRefused,
@@ -64,10 +64,10 @@ def _detail_url(request, campaign) -> str:
 
 @require_http_methods(["GET", "POST"])
 @workspace_view(Area.CAMPAIGNS, Access.WRITE)
-def test_send(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_test_send(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_for(workspace=request.workspace, campaign_id=campaign_id)
     email = campaign_email(campaign)
-    form = TestSendForm(request.POST or None)
+    form = SendTestForm(request.POST if request.method == "POST" else None)
     error = ""
     if request.method == "POST" and form.is_valid() and email is not None:
         try:
@@ -86,7 +86,7 @@ def test_send(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
                 "workspace_slug": request.workspace.slug, "campaign_id": campaign.pk}))
     return render(request, "campaigns/sending/test_send.html", {
         "campaign": campaign, "email": email, "form": form, "error": error,
-        "allowance": test_allowance(workspace=request.workspace),
+        "allowance": daily_test_allowance(workspace=request.workspace),
         "jobs": [job for job in send_jobs_recent(campaign=campaign) if job.kind == "test_send"],
     })
 
@@ -119,7 +119,8 @@ def _schedule_page(request, campaign, *, form, error: str = "") -> HttpResponse:
 @workspace_view(Area.CAMPAIGNS, Access.READ, capability=Capability.SEND)
 def schedule(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_for(workspace=request.workspace, campaign_id=campaign_id)
-    form = ScheduleConfirmForm(request.POST or None, campaign_name=campaign.name)
+    form = ScheduleConfirmForm(request.POST if request.method == "POST" else None,
+                               campaign_name=campaign.name)
     if request.method == "GET" or not form.is_valid():
         return _schedule_page(request, campaign, form=form)
     cc = gate_for(workspace=request.workspace, actor=Actor.member(request.membership))
@@ -142,7 +143,7 @@ def schedule(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
 @workspace_view(Area.CAMPAIGNS, Access.READ, capability=Capability.SEND)
 def unschedule(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_for(workspace=request.workspace, campaign_id=campaign_id)
-    form = UnscheduleConfirmForm(request.POST or None)
+    form = UnscheduleConfirmForm(request.POST if request.method == "POST" else None)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
@@ -177,7 +178,7 @@ def job_status(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
 
 
 urlpatterns = [
-    path("campaigns/<int:campaign_id>/test/", test_send, name="test_send"),
+    path("campaigns/<int:campaign_id>/test/", campaign_test_send, name="test_send"),
     path("campaigns/<int:campaign_id>/schedule/", schedule, name="schedule"),
     path("campaigns/<int:campaign_id>/unschedule/", unschedule, name="unschedule"),
     path("campaigns/jobs/<int:job_id>/status/", job_status, name="job_status"),
