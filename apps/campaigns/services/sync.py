@@ -33,13 +33,11 @@ from datetime import datetime
 import logging
 from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import LockError
 
 from apps.accounts.models import Membership, Workspace
-from apps.audit.services import audit_event_record
 from apps.campaigns.mirror import (
     ACTIVITY_INCLUDE,
     campaign_mirror_save,
@@ -49,23 +47,12 @@ from apps.campaigns.mirror import (
 )
 from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
 from apps.campaigns.services.approvals import approval_void_if_changed
-from apps.constantcontact import conf
-from apps.constantcontact.errors import ConstantContactError, NeedsReconnect, NotConnected, NotFound
-from apps.constantcontact.explain import upstream_error_message
-from apps.constantcontact.gate import Actor, ConstantContact, gate_for
-from apps.constantcontact.models import Connection
+from apps.constantcontact.errors import NotFound
+from apps.constantcontact.gate import ConstantContact
+from apps.contacts import sync_runs
 from apps.contacts.models import SyncRun
-from apps.contacts.services.sync import (
-    INCREMENTAL_OVERLAP,
-    QUEUED_STALE_AFTER,
-    RUN_LOCK_TTL_SECONDS,
-    START_LOCK_TTL_SECONDS,
-    _finish,
-    _release,
-    _upstream_time,
-    _workspace_admin,
-)
-from apps.core.redis import redis_client
+from apps.contacts.services.sync import INCREMENTAL_OVERLAP, _upstream_time
+from apps.contacts.sync_runs import SyncStopped
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +67,7 @@ MOVING_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.EXECUTING)
 
 
 def run_lock_key(*, workspace_id: int) -> str:
-    return f"{conf.redis_prefix()}:campaigns-sync:{workspace_id}"
-
-
-def _start_lock_key(workspace_id: int) -> str:
-    return f"{conf.redis_prefix()}:campaigns-sync-start:{workspace_id}"
+    return sync_runs.run_lock_key(scope=SCOPE, workspace_id=workspace_id)
 
 
 # --- Starting a run ----------------------------------------------------------------
@@ -93,166 +76,40 @@ def campaigns_sync_start(
     *, workspace: Workspace, kind: str, membership: Membership, scheduled: bool = False
 ) -> tuple[SyncRun, bool]:
     """Queue a campaigns sync of `workspace`, or return the one already queued or
-    running. Returns (run, created). Raises NotConnected / NeedsReconnect when
-    there is nothing to sync from, LockError when another start holds the lock."""
-    if kind not in SyncRun.Kind.values:
-        raise ValueError(f"unknown sync kind {kind!r}")
-    connection = Connection.objects.filter(workspace=workspace).first()
-    if connection is None or connection.status == Connection.Status.NOT_CONNECTED:
-        raise NotConnected("This workspace is not connected to Constant Contact.")
-    if connection.status == Connection.Status.NEEDS_RECONNECT:
-        raise NeedsReconnect("The connection to Constant Contact must be reconnected.")
-
-    # Check-then-insert under a short lock, as the contacts sync does: two clicks
-    # (or a click and beat) get one run.
-    lock = redis_client().lock(
-        _start_lock_key(workspace.pk), timeout=START_LOCK_TTL_SECONDS,
-        blocking_timeout=START_LOCK_TTL_SECONDS,
-    )
-    if not lock.acquire():
-        active = _active_run(workspace=workspace)
-        if active is not None:
-            return active, False
-        raise LockError("Could not start the sync; try again in a moment.")
-    try:
-        with transaction.atomic():
-            active = _active_run(workspace=workspace)
-            if active is not None and _is_orphaned(active):
-                _finish(active, status=SyncRun.Status.FAILED,
-                        error="Interrupted: the worker running this sync stopped.")
-                active = None
-            if active is not None:
-                return active, False
-            run = SyncRun.objects.create(
-                workspace=workspace, scope=SCOPE, kind=kind, status=SyncRun.Status.QUEUED,
-                requested_by=None if scheduled else membership.user,
-            )
-    finally:
-        _release(lock)
-
-    if not scheduled:
-        audit_event_record(
-            action="campaigns.sync_started", actor=membership.user, workspace=workspace,
-            target=f"sync run {run.pk}", details={"kind": kind},
-        )
+    running (see apps/contacts/sync_runs.py). Returns (run, created)."""
     from apps.campaigns.sync_tasks import campaigns_sync  # the task module imports this one
 
-    transaction.on_commit(lambda: campaigns_sync.apply_async(
-        args=(workspace.pk, run.pk, membership.pk), queue="default",
-    ))
-    return run, True
+    return sync_runs.sync_run_start(
+        workspace=workspace, scope=SCOPE, kind=kind, membership=membership,
+        scheduled=scheduled,
+        enqueue=lambda run: campaigns_sync.apply_async(
+            args=(workspace.pk, run.pk, membership.pk), queue="default"
+        ),
+    )
 
 
 def campaigns_sync_schedule_all() -> list[SyncRun]:
-    """Beat's dispatcher: an incremental campaigns sync for every connected
-    workspace, acting for its longest-standing admin (as the contacts sync does)."""
-    started = []
-    workspace_ids = Connection.objects.filter(
-        status=Connection.Status.CONNECTED
-    ).values_list("workspace_id", flat=True)
-    for workspace in Workspace.objects.filter(pk__in=list(workspace_ids)).order_by("pk"):
-        admin = _workspace_admin(workspace=workspace)
-        if admin is None:
-            logger.warning("campaigns sync: workspace %s has no active admin; skipped",
-                           workspace.pk)
-            continue
-        try:
-            run, created = campaigns_sync_start(
-                workspace=workspace, kind=SyncRun.Kind.INCREMENTAL, membership=admin,
-                scheduled=True,
-            )
-        except (ConstantContactError, LockError) as exc:
-            # One workspace's trouble must not stop the others' syncs.
-            logger.warning("campaigns sync: workspace %s not started: %r", workspace.pk, exc)
-            continue
-        if created:
-            started.append(run)
-    return started
-
-
-def _active_run(*, workspace: Workspace) -> SyncRun | None:
-    return (
-        SyncRun.objects.filter(
-            workspace=workspace, scope=SCOPE,
-            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING],
-        )
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-
-
-def _is_orphaned(run: SyncRun) -> bool:
-    if run.status == SyncRun.Status.RUNNING:
-        # A running run holds the run lock for its whole life; without it, its worker died.
-        return not redis_client().exists(run_lock_key(workspace_id=run.workspace_id))
-    return run.created_at < timezone.now() - QUEUED_STALE_AFTER
+    """Beat's dispatcher: an incremental campaigns sync for every connected workspace."""
+    return sync_runs.sync_run_schedule_all(scope=SCOPE, start=campaigns_sync_start)
 
 
 # --- Running it (in a worker) ------------------------------------------------------
 
-class _SyncStopped(Exception):
-    """A reason to stop that is already worded for the member."""
-
-
 def campaigns_sync_run(*, workspace_id: int, sync_run_id: int, membership_id: int) -> SyncRun:
     """Run the queued sync `sync_run_id`; never raises for an upstream or data
-    failure — the run ends failed with the error on its row, and the next run
-    starts again from the last successful one's high-water mark."""
-    run = SyncRun.objects.select_related("workspace").get(
-        pk=sync_run_id, workspace_id=workspace_id, scope=SCOPE
+    failure — the run ends failed with the error on its row."""
+    run, syncer = sync_runs.sync_run_execute(
+        scope=SCOPE, job_name=JOB_NAME, workspace_id=workspace_id, sync_run_id=sync_run_id,
+        membership_id=membership_id,
+        make_syncer=lambda run, cc, lock, membership: _Sync(
+            run=run, cc=cc, lock=lock, actor=membership.user
+        ),
     )
-    if not run.is_active:
-        return run  # a redelivered message for a run that already ended
-    lock = redis_client().lock(
-        run_lock_key(workspace_id=workspace_id), timeout=RUN_LOCK_TTL_SECONDS, blocking=False
-    )
-    if not lock.acquire():
-        _finish(run, status=SyncRun.Status.FAILED,
-                error="Another campaigns sync of this workspace was already running; this one "
-                "did not start.")
-        return run
-    syncer = None
-    try:
-        run.status = SyncRun.Status.RUNNING
-        run.started_at = timezone.now()
-        run.finished_at = None
-        run.phase = "starting"
-        run.error = ""
-        run.save(update_fields=["status", "started_at", "finished_at", "phase", "error"])
-        membership = (
-            Membership.objects.select_related("user", "role")
-            .filter(pk=membership_id, workspace_id=workspace_id).first()
-        )
-        if membership is None:
-            raise _SyncStopped("The member this sync was started for has left the workspace.")
-        cc = gate_for(workspace=run.workspace, actor=Actor.job(JOB_NAME, on_behalf_of=membership))
-        syncer = _Sync(run=run, cc=cc, lock=lock, actor=membership.user)
-        syncer.run()
-    except ConstantContactError as exc:
-        if syncer is not None:
-            syncer.api_calls += exc.attempts
-        _fail(run, syncer, upstream_error_message(exc))
-    except SoftTimeLimitExceeded:
-        _fail(run, syncer, "Stopped: the sync ran past its time limit. The next run continues "
-              "from the last successful one.")
-    except _SyncStopped as exc:
-        _fail(run, syncer, str(exc))
-    except Exception:  # failure isolation: the row says so, the worker lives on
-        logger.exception("campaigns sync run %s failed", run.pk)
-        _fail(run, syncer, "An unexpected error stopped the sync; the server log has the details.")
-    finally:
-        _release(lock)
     if syncer is not None:
         # Outside the run's transactions and after the lock: voiding is local work
         # that must not be lost with a failed page, and never blocks another sync.
         syncer.void_changed_approvals()
     return run
-
-
-def _fail(run: SyncRun, syncer: "_Sync | None", error: str) -> None:
-    if syncer is not None:
-        syncer.save_counts()
-    _finish(run, status=SyncRun.Status.FAILED, error=error)
 
 
 class _Sync:
@@ -446,7 +303,7 @@ class _Sync:
         try:
             self.lock.reacquire()
         except LockError as exc:
-            raise _SyncStopped(
+            raise SyncStopped(
                 "Stopped: this sync lost its lock (it was too slow to renew it), so another "
                 "sync may have started."
             ) from exc

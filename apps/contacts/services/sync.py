@@ -14,13 +14,11 @@ successful run: once by `updated_after` and once by `optout_after`, because an
 opt-out does not change `updated_at` (contract §5.5). Deletions change
 `updated_at`, and `status=all` brings them back with `deleted_at`.
 
-One sync at a time per workspace: starting checks the database for an active
-run under a short Redis lock (a second request gets the running run back, no
-duplicate), and the run itself holds a Redis lock that it renews page by page,
-so a worker that dies frees the workspace within minutes. A failed run keeps
-its error on its row and releases the lock; the mirror keeps whatever pages
-were written, which is still true data, and the next run continues from the
-last *successful* run's high-water mark.
+One sync at a time per workspace (apps/contacts/sync_runs.py, shared with the
+campaigns sync): a second request gets the running run back, and the run holds
+a Redis lock that it renews page by page. A failed run keeps its error on its
+row; the mirror keeps whatever pages were written, which is still true data,
+and the next run continues from the last *successful* run's high-water mark.
 
 Writes are batched per page of 500: one query loads the page's existing rows,
 one prepared INSERT and one prepared UPDATE (executemany, see `_insert_rows`)
@@ -34,18 +32,12 @@ from datetime import UTC, datetime, timedelta
 import logging
 from typing import Any
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, models, transaction
 from django.utils import timezone
 from redis.exceptions import LockError
 
 from apps.accounts.models import Membership, Workspace
-from apps.audit.services import audit_event_record
-from apps.constantcontact import conf
-from apps.constantcontact.errors import ConstantContactError, NeedsReconnect, NotConnected
-from apps.constantcontact.explain import upstream_error_message
-from apps.constantcontact.gate import Actor, ConstantContact, gate_for
-from apps.constantcontact.models import Connection
+from apps.constantcontact.gate import ConstantContact
 from apps.contacts.mirror import (
     CONTACT_INCLUDE,
     contact_fields_from_upstream,
@@ -62,7 +54,8 @@ from apps.contacts.models import (
     Tag,
     Tagging,
 )
-from apps.core.redis import redis_client
+from apps.contacts import sync_runs
+from apps.contacts.sync_runs import SyncStopped
 
 logger = logging.getLogger(__name__)
 
@@ -81,24 +74,8 @@ CUSTOM_FIELDS_PAGE = 100  # and at most 100 exist (contract §3.4)
 # idempotent) and never misses one.
 INCREMENTAL_OVERLAP = timedelta(minutes=5)
 
-# The run lock lives this long unless renewed; the run renews it after every
-# page (a page, with the limiter's wait and the client's retries, takes well
-# under a minute), so it never expires under a live sync, and a worker killed
-# mid-run frees the workspace within five minutes.
-RUN_LOCK_TTL_SECONDS = 5 * 60
-# Starting only checks and inserts a row; a few seconds is plenty.
-START_LOCK_TTL_SECONDS = 10
-# A run still queued after this long was lost with its message (a flushed
-# broker, a worker that never came): it stops blocking new runs.
-QUEUED_STALE_AFTER = timedelta(hours=1)
-
-
-def _lock_key(workspace_id: int, what: str) -> str:
-    return f"{conf.redis_prefix()}:{what}:{workspace_id}"
-
-
 def run_lock_key(*, workspace_id: int) -> str:
-    return _lock_key(workspace_id, "contacts-sync")
+    return sync_runs.run_lock_key(scope=SCOPE, workspace_id=workspace_id)
 
 
 def _upstream_time(moment: datetime) -> str:
@@ -111,118 +88,22 @@ def _upstream_time(moment: datetime) -> str:
 def contacts_sync_start(
     *, workspace: Workspace, kind: str, membership: Membership, scheduled: bool = False
 ) -> tuple[SyncRun, bool]:
-    """Queue a sync of `workspace`, or return the one already queued or running.
-
-    `membership` is whom the sync acts for at the gate: the member who pressed
-    the button, or (for `scheduled` runs started by beat) a workspace admin.
-    Returns (run, created). Raises NotConnected / NeedsReconnect when there is
-    nothing to sync from.
-    """
-    if kind not in SyncRun.Kind.values:
-        raise ValueError(f"unknown sync kind {kind!r}")
-    connection = Connection.objects.filter(workspace=workspace).first()
-    if connection is None or connection.status == Connection.Status.NOT_CONNECTED:
-        raise NotConnected("This workspace is not connected to Constant Contact.")
-    if connection.status == Connection.Status.NEEDS_RECONNECT:
-        raise NeedsReconnect("The connection to Constant Contact must be reconnected.")
-
-    # The lock makes check-then-insert atomic across web processes and beat; the
-    # transaction commits inside it, so the next holder sees the new row.
-    lock = redis_client().lock(
-        _lock_key(workspace.pk, "contacts-sync-start"), timeout=START_LOCK_TTL_SECONDS,
-        blocking_timeout=START_LOCK_TTL_SECONDS,
-    )
-    if not lock.acquire():
-        # Someone else is starting one this very moment: theirs is the run.
-        active = _active_run(workspace=workspace)
-        if active is not None:
-            return active, False
-        raise LockError("Could not start the sync; try again in a moment.")
-    try:
-        with transaction.atomic():
-            active = _active_run(workspace=workspace)
-            if active is not None and _is_orphaned(active):
-                _finish(active, status=SyncRun.Status.FAILED,
-                        error="Interrupted: the worker running this sync stopped.")
-                active = None
-            if active is not None:
-                return active, False
-            run = SyncRun.objects.create(
-                workspace=workspace, scope=SCOPE, kind=kind, status=SyncRun.Status.QUEUED,
-                requested_by=None if scheduled else membership.user,
-            )
-    finally:
-        _release(lock)
-
-    if not scheduled:
-        audit_event_record(
-            action="contacts.sync_started", actor=membership.user, workspace=workspace,
-            target=f"sync run {run.pk}", details={"kind": kind},
-        )
+    """Queue a sync of `workspace`, or return the one already queued or running
+    (see apps/contacts/sync_runs.py). Returns (run, created)."""
     from apps.contacts.tasks import contacts_sync  # the task module imports this one
 
-    # Outside the lock: with eager Celery (tests) the task runs right here.
-    transaction.on_commit(lambda: contacts_sync.apply_async(
-        args=(workspace.pk, run.pk, membership.pk), queue="default",
-    ))
-    return run, True
+    return sync_runs.sync_run_start(
+        workspace=workspace, scope=SCOPE, kind=kind, membership=membership,
+        scheduled=scheduled,
+        enqueue=lambda run: contacts_sync.apply_async(
+            args=(workspace.pk, run.pk, membership.pk), queue="default"
+        ),
+    )
 
 
 def contacts_sync_schedule_all() -> list[SyncRun]:
-    """Beat's dispatcher: an incremental sync for every connected workspace.
-
-    A scheduled run acts at the gate for a workspace admin — the longest-standing
-    one — since no member asked for it: admins hold every grant a sync needs, and
-    the audit log then names a person accountable for the workspace.
-    """
-    started = []
-    workspace_ids = Connection.objects.filter(
-        status=Connection.Status.CONNECTED
-    ).values_list("workspace_id", flat=True)
-    for workspace in Workspace.objects.filter(pk__in=list(workspace_ids)).order_by("pk"):
-        admin = _workspace_admin(workspace=workspace)
-        if admin is None:
-            logger.warning("contacts sync: workspace %s has no active admin; skipped", workspace.pk)
-            continue
-        try:
-            run, created = contacts_sync_start(
-                workspace=workspace, kind=SyncRun.Kind.INCREMENTAL, membership=admin,
-                scheduled=True,
-            )
-        except (ConstantContactError, LockError) as exc:
-            # One workspace's trouble must not stop the others' syncs.
-            logger.warning("contacts sync: workspace %s not started: %r", workspace.pk, exc)
-            continue
-        if created:
-            started.append(run)
-    return started
-
-
-def _workspace_admin(*, workspace: Workspace) -> Membership | None:
-    memberships = (
-        Membership.objects.filter(workspace=workspace, user__is_active=True)
-        .select_related("role", "user").order_by("created_at", "pk")
-    )
-    return next((m for m in memberships if m.role.is_admin), None)
-
-
-def _active_run(*, workspace: Workspace) -> SyncRun | None:
-    return (
-        SyncRun.objects.filter(
-            workspace=workspace, scope=SCOPE,
-            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING],
-        )
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-
-
-def _is_orphaned(run: SyncRun) -> bool:
-    if run.status == SyncRun.Status.RUNNING:
-        # A running run holds the run lock from before it is marked running until
-        # after it is marked finished; running without the lock means its worker died.
-        return not redis_client().exists(run_lock_key(workspace_id=run.workspace_id))
-    return run.created_at < timezone.now() - QUEUED_STALE_AFTER
+    """Beat's dispatcher: an incremental sync for every connected workspace."""
+    return sync_runs.sync_run_schedule_all(scope=SCOPE, start=contacts_sync_start)
 
 
 # --- Running it (in a worker) ------------------------------------------------------
@@ -230,73 +111,12 @@ def _is_orphaned(run: SyncRun) -> bool:
 def contacts_sync_run(*, workspace_id: int, sync_run_id: int, membership_id: int) -> SyncRun:
     """Run the queued sync `sync_run_id`; never raises for an upstream or data
     failure — the run ends failed with the error on its row."""
-    run = SyncRun.objects.select_related("workspace").get(pk=sync_run_id, workspace_id=workspace_id)
-    if not run.is_active:
-        return run  # a redelivered message for a run that already ended
-    lock = redis_client().lock(
-        run_lock_key(workspace_id=workspace_id), timeout=RUN_LOCK_TTL_SECONDS, blocking=False
+    run, _ = sync_runs.sync_run_execute(
+        scope=SCOPE, job_name=JOB_NAME, workspace_id=workspace_id, sync_run_id=sync_run_id,
+        membership_id=membership_id,
+        make_syncer=lambda run, cc, lock, membership: _Sync(run=run, cc=cc, lock=lock),
     )
-    if not lock.acquire():
-        _finish(run, status=SyncRun.Status.FAILED,
-                error="Another sync of this workspace was already running; this one did not start.")
-        return run
-    syncer = None
-    try:
-        run.status = SyncRun.Status.RUNNING
-        run.started_at = timezone.now()
-        run.finished_at = None
-        run.phase = "starting"
-        run.error = ""
-        run.save(update_fields=["status", "started_at", "finished_at", "phase", "error"])
-        membership = (
-            Membership.objects.select_related("user", "role")
-            .filter(pk=membership_id, workspace_id=workspace_id).first()
-        )
-        if membership is None:
-            raise _SyncStopped("The member this sync was started for has left the workspace.")
-        cc = gate_for(workspace=run.workspace,
-                      actor=Actor.job(JOB_NAME, on_behalf_of=membership))
-        syncer = _Sync(run=run, cc=cc, lock=lock)
-        syncer.run()
-    except ConstantContactError as exc:
-        if syncer is not None:
-            syncer.api_calls += exc.attempts
-        _fail(run, syncer, upstream_error_message(exc))
-    except SoftTimeLimitExceeded:
-        _fail(run, syncer, "Stopped: the sync ran past its time limit. The next run continues "
-              "from the last successful one.")
-    except _SyncStopped as exc:
-        _fail(run, syncer, str(exc))
-    except Exception:  # failure isolation: the row says so, the worker lives on
-        logger.exception("contacts sync run %s failed", run.pk)
-        _fail(run, syncer, "An unexpected error stopped the sync; the server log has the details.")
-    finally:
-        _release(lock)
     return run
-
-
-class _SyncStopped(Exception):
-    """A reason to stop that is already worded for the member."""
-
-
-def _fail(run: SyncRun, syncer: "_Sync | None", error: str) -> None:
-    if syncer is not None:
-        syncer.save_counts()
-    _finish(run, status=SyncRun.Status.FAILED, error=error)
-
-
-def _finish(run: SyncRun, *, status: str, error: str = "") -> None:
-    run.status = status
-    run.error = error
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "error", "finished_at"])
-
-
-def _release(lock) -> None:
-    try:
-        lock.release()
-    except LockError:
-        pass  # it expired; nobody else can have taken it while we ran past it
 
 
 class _Sync:
@@ -456,7 +276,7 @@ class _Sync:
         try:
             self.lock.reacquire()
         except LockError as exc:
-            raise _SyncStopped(
+            raise SyncStopped(
                 "Stopped: this sync lost its lock (it was too slow to renew it), so another "
                 "sync may have started."
             ) from exc

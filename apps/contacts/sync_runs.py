@@ -1,0 +1,267 @@
+"""One mirror sync at a time per workspace and scope: the machinery every sync shares.
+
+A sync (contacts, campaigns, ...) is a `SyncRun` row with a `scope`. Starting one
+checks the database for an active run of that scope under a short Redis lock, so
+two clicks (or a click and beat) get one run; the worker then holds a run lock
+that the sync renews page by page, so a worker that dies frees the workspace
+within minutes. A failed run keeps its error on its row and releases the lock.
+
+Each scope supplies what differs: how to enqueue its Celery task and how to make
+the object that does the work (anything with `run()`, `save_counts()` and an
+`api_calls` tally).
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+import logging
+from typing import Protocol
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+from django.utils import timezone
+from redis.exceptions import LockError
+
+from apps.accounts.models import Membership, Workspace
+from apps.audit.services import audit_event_record
+from apps.constantcontact import conf
+from apps.constantcontact.errors import ConstantContactError, NeedsReconnect, NotConnected
+from apps.constantcontact.explain import upstream_error_message
+from apps.constantcontact.gate import Actor, ConstantContact, gate_for
+from apps.constantcontact.models import Connection
+from apps.contacts.models import SyncRun
+from apps.core.redis import redis_client
+
+logger = logging.getLogger(__name__)
+
+# The run lock lives this long unless renewed; a sync renews it after every page
+# (a page, with the limiter's wait and the client's retries, takes well under a
+# minute), so it never expires under a live sync, and a worker killed mid-run
+# frees the workspace within five minutes.
+RUN_LOCK_TTL_SECONDS = 5 * 60
+# Starting only checks and inserts a row; a few seconds is plenty.
+START_LOCK_TTL_SECONDS = 10
+# A run still queued after this long was lost with its message (a flushed
+# broker, a worker that never came): it stops blocking new runs.
+QUEUED_STALE_AFTER = timedelta(hours=1)
+
+
+class Syncer(Protocol):
+    api_calls: int
+
+    def run(self) -> None: ...
+
+    def save_counts(self) -> None: ...
+
+
+class SyncStopped(Exception):
+    """A reason to stop that is already worded for the member."""
+
+
+def run_lock_key(*, scope: str, workspace_id: int) -> str:
+    return f"{conf.redis_prefix()}:{scope}-sync:{workspace_id}"
+
+
+def _start_lock_key(*, scope: str, workspace_id: int) -> str:
+    return f"{conf.redis_prefix()}:{scope}-sync-start:{workspace_id}"
+
+
+def sync_run_start(
+    *,
+    workspace: Workspace,
+    scope: str,
+    kind: str,
+    membership: Membership,
+    scheduled: bool,
+    enqueue: Callable[[SyncRun], None],
+) -> tuple[SyncRun, bool]:
+    """Queue a `scope` sync of `workspace`, or return the one already queued or running.
+
+    `membership` is whom the sync acts for at the gate: the member who pressed the
+    button, or (for `scheduled` runs started by beat) a workspace admin. Returns
+    (run, created). Raises NotConnected / NeedsReconnect when there is nothing to
+    sync from, LockError when another start holds the lock too long.
+    """
+    if kind not in SyncRun.Kind.values:
+        raise ValueError(f"unknown sync kind {kind!r}")
+    connection = Connection.objects.filter(workspace=workspace).first()
+    if connection is None or connection.status == Connection.Status.NOT_CONNECTED:
+        raise NotConnected("This workspace is not connected to Constant Contact.")
+    if connection.status == Connection.Status.NEEDS_RECONNECT:
+        raise NeedsReconnect("The connection to Constant Contact must be reconnected.")
+
+    # The lock makes check-then-insert atomic across web processes and beat; the
+    # transaction commits inside it, so the next holder sees the new row.
+    lock = redis_client().lock(
+        _start_lock_key(scope=scope, workspace_id=workspace.pk),
+        timeout=START_LOCK_TTL_SECONDS, blocking_timeout=START_LOCK_TTL_SECONDS,
+    )
+    if not lock.acquire():
+        # Someone else is starting one this very moment: theirs is the run.
+        active = active_sync_run(workspace=workspace, scope=scope)
+        if active is not None:
+            return active, False
+        raise LockError("Could not start the sync; try again in a moment.")
+    try:
+        with transaction.atomic():
+            active = active_sync_run(workspace=workspace, scope=scope)
+            if active is not None and _is_orphaned(active):
+                sync_run_finish(active, status=SyncRun.Status.FAILED,
+                                error="Interrupted: the worker running this sync stopped.")
+                active = None
+            if active is not None:
+                return active, False
+            run = SyncRun.objects.create(
+                workspace=workspace, scope=scope, kind=kind, status=SyncRun.Status.QUEUED,
+                requested_by=None if scheduled else membership.user,
+            )
+    finally:
+        release_lock(lock)
+
+    if not scheduled:
+        audit_event_record(
+            action=f"{scope}.sync_started", actor=membership.user, workspace=workspace,
+            target=f"sync run {run.pk}", details={"kind": kind},
+        )
+    # Outside the lock: with eager Celery (tests) the task runs right here.
+    transaction.on_commit(lambda: enqueue(run))
+    return run, True
+
+
+def sync_run_schedule_all(
+    *, scope: str, start: Callable[..., tuple[SyncRun, bool]]
+) -> list[SyncRun]:
+    """Beat's dispatcher: an incremental `scope` sync for every connected workspace.
+
+    A scheduled run acts at the gate for a workspace admin — the longest-standing
+    one — since no member asked for it: admins hold every grant a sync needs, and
+    the audit log then names a person accountable for the workspace.
+    """
+    started = []
+    workspace_ids = Connection.objects.filter(
+        status=Connection.Status.CONNECTED
+    ).values_list("workspace_id", flat=True)
+    for workspace in Workspace.objects.filter(pk__in=list(workspace_ids)).order_by("pk"):
+        admin = workspace_admin(workspace=workspace)
+        if admin is None:
+            logger.warning("%s sync: workspace %s has no active admin; skipped", scope,
+                           workspace.pk)
+            continue
+        try:
+            run, created = start(workspace=workspace, kind=SyncRun.Kind.INCREMENTAL,
+                                 membership=admin, scheduled=True)
+        except (ConstantContactError, LockError) as exc:
+            # One workspace's trouble must not stop the others' syncs.
+            logger.warning("%s sync: workspace %s not started: %r", scope, workspace.pk, exc)
+            continue
+        if created:
+            started.append(run)
+    return started
+
+
+def workspace_admin(*, workspace: Workspace) -> Membership | None:
+    memberships = (
+        Membership.objects.filter(workspace=workspace, user__is_active=True)
+        .select_related("role", "user").order_by("created_at", "pk")
+    )
+    return next((m for m in memberships if m.role.is_admin), None)
+
+
+def active_sync_run(*, workspace: Workspace, scope: str) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(
+            workspace=workspace, scope=scope,
+            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING],
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def _is_orphaned(run: SyncRun) -> bool:
+    if run.status == SyncRun.Status.RUNNING:
+        # A running run holds the run lock from before it is marked running until
+        # after it is marked finished; running without the lock means its worker died.
+        return not redis_client().exists(
+            run_lock_key(scope=run.scope, workspace_id=run.workspace_id)
+        )
+    return run.created_at < timezone.now() - QUEUED_STALE_AFTER
+
+
+def sync_run_execute(
+    *,
+    scope: str,
+    job_name: str,
+    workspace_id: int,
+    sync_run_id: int,
+    membership_id: int,
+    make_syncer: Callable[[SyncRun, ConstantContact, object, Membership], Syncer],
+) -> tuple[SyncRun, Syncer | None]:
+    """Run the queued sync `sync_run_id` in a worker; never raises for an upstream
+    or data failure — the run ends failed with the error on its row, and the next
+    run starts again from the last successful one's high-water mark."""
+    run = SyncRun.objects.select_related("workspace").get(
+        pk=sync_run_id, workspace_id=workspace_id, scope=scope
+    )
+    if not run.is_active:
+        return run, None  # a redelivered message for a run that already ended
+    lock = redis_client().lock(
+        run_lock_key(scope=scope, workspace_id=workspace_id),
+        timeout=RUN_LOCK_TTL_SECONDS, blocking=False,
+    )
+    if not lock.acquire():
+        sync_run_finish(run, status=SyncRun.Status.FAILED,
+                        error="Another sync of this workspace was already running; this one "
+                        "did not start.")
+        return run, None
+    syncer = None
+    try:
+        run.status = SyncRun.Status.RUNNING
+        run.started_at = timezone.now()
+        run.finished_at = None
+        run.phase = "starting"
+        run.error = ""
+        run.save(update_fields=["status", "started_at", "finished_at", "phase", "error"])
+        membership = (
+            Membership.objects.select_related("user", "role")
+            .filter(pk=membership_id, workspace_id=workspace_id).first()
+        )
+        if membership is None:
+            raise SyncStopped("The member this sync was started for has left the workspace.")
+        cc = gate_for(workspace=run.workspace, actor=Actor.job(job_name, on_behalf_of=membership))
+        syncer = make_syncer(run, cc, lock, membership)
+        syncer.run()
+    except ConstantContactError as exc:
+        if syncer is not None:
+            syncer.api_calls += exc.attempts
+        _fail(run, syncer, upstream_error_message(exc))
+    except SoftTimeLimitExceeded:
+        _fail(run, syncer, "Stopped: the sync ran past its time limit. The next run continues "
+              "from the last successful one.")
+    except SyncStopped as exc:
+        _fail(run, syncer, str(exc))
+    except Exception:  # failure isolation: the row says so, the worker lives on
+        logger.exception("%s sync run %s failed", scope, run.pk)
+        _fail(run, syncer, "An unexpected error stopped the sync; the server log has the details.")
+    finally:
+        release_lock(lock)
+    return run, syncer
+
+
+def _fail(run: SyncRun, syncer: Syncer | None, error: str) -> None:
+    if syncer is not None:
+        syncer.save_counts()
+    sync_run_finish(run, status=SyncRun.Status.FAILED, error=error)
+
+
+def sync_run_finish(run: SyncRun, *, status: str, error: str = "") -> None:
+    run.status = status
+    run.error = error
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+
+
+def release_lock(lock) -> None:
+    try:
+        lock.release()
+    except LockError:
+        pass  # it expired; nobody else can have taken it while we ran past it
