@@ -142,8 +142,10 @@ def invite(request: HtmxHttpRequest) -> HttpResponse:
             accept_url = request.build_absolute_uri(reverse("invitations:accept", args=[token]))
             try:
                 invitation_email_send(invitation=invitation, accept_url=accept_url)
-            except OSError:  # smtplib's errors are OSErrors too
-                logger.exception("Invitation email %s could not be sent", invitation.pk)
+            except OSError as exc:  # smtplib's errors are OSErrors too
+                # Only the error's type: SMTP errors quote the recipient's address.
+                logger.error("Invitation email %s could not be sent (%s)", invitation.pk,
+                             type(exc).__name__)
                 # Only the email carries the token: an unsent invitation is unusable,
                 # so withdraw it rather than list it as pending.
                 invitation_revoke(invitation=invitation, actor=request.user)

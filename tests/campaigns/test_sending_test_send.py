@@ -174,3 +174,23 @@ def test_a_job_that_cannot_be_queued_fails_with_the_reason(
 
     assert job.status == SendJob.Status.FAILED
     assert "job queue could not be reached" in job.error
+
+
+def test_a_failed_send_keeps_upstream_wording_out_of_the_audit_log(world):
+    # Constant Contact's error text can quote recipient addresses; the audit log
+    # must carry only the job, status and error key.
+    from apps.audit.models import AuditEvent
+    from apps.campaigns.models import Campaign, SendJob
+    from apps.campaigns.services.sending import _finish
+
+    campaign = Campaign.objects.create(workspace=world.workspace, cc_id="x", name="Spring")
+    job = SendJob.objects.create(campaign=campaign, kind=SendJob.Kind.TEST_SEND,
+                                 requested_by=world.editor, status=SendJob.Status.RUNNING)
+    _finish(job, ok=False, error="Constant Contact rejected this: bob@example.com is invalid",
+            details={"status": 400, "error_key": "bad_request"})
+
+    job.refresh_from_db()
+    assert "bob@example.com" in job.error  # the member still sees why
+    event = AuditEvent.objects.get(action="campaign.test_send_failed")
+    assert "bob@example.com" not in str(event.details)
+    assert event.details["error_key"] == "bad_request"

@@ -404,3 +404,57 @@ def test_a_new_review_request_withdraws_the_previous_one(connected_world):
     assert approval_current(campaign=campaign) == second
     event = AuditEvent.objects.filter(action="campaign.review_requested").latest("id")
     assert event.details["withdrew"] == [first.pk]
+
+
+def test_a_second_confirm_racing_the_first_does_not_queue_a_second_schedule(
+        connected_world, django_capture_on_commit_callbacks, monkeypatch):
+    # Both confirms pass the "job under way?" check before either has queued its
+    # job (Constant Contact is read in between); only one schedule job may exist.
+    from apps.campaigns.services import sending
+
+    world = connected_world
+    campaign, approval = reviewed_campaign(world)
+    real_readiness = sending.schedule_readiness
+    other = {}
+
+    def readiness_while_the_other_click_queues(**kwargs):
+        result = real_readiness(**kwargs)
+        other["job"] = SendJob.objects.create(
+            campaign=campaign, kind=SendJob.Kind.SCHEDULE, requested_by=world.approver,
+            approval=approval, send_at=result.email.planned_send_at,
+        )
+        return result
+
+    monkeypatch.setattr(sending, "schedule_readiness", readiness_while_the_other_click_queues)
+    job = schedule(world, django_capture_on_commit_callbacks, campaign)
+
+    assert job.pk == other["job"].pk
+    assert SendJob.objects.filter(campaign=campaign, kind=SendJob.Kind.SCHEDULE).count() == 1
+
+
+def test_a_job_that_breaks_unexpectedly_fails_with_a_message_and_blocks_nothing(
+        connected_world, django_capture_on_commit_callbacks, monkeypatch):
+    # A bug or the task's time limit must not leave the job RUNNING: that would
+    # block every later schedule and unschedule of the campaign.
+    from apps.campaigns.services import sending
+
+    world = connected_world
+    campaign, approval = reviewed_campaign(world)
+    real_run = sending._run_schedule
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sending, "_run_schedule", broken)
+    job = schedule(world, django_capture_on_commit_callbacks, campaign)
+
+    assert job.status == SendJob.Status.FAILED
+    assert "not known whether this went through" in job.error
+    failed = AuditEvent.objects.get(action="campaign.schedule_failed")
+    assert failed.details["approval_id"] == approval.pk
+    assert failed.details["fingerprint"] == approval.fingerprint
+
+    monkeypatch.setattr(sending, "_run_schedule", real_run)
+    again = schedule(world, django_capture_on_commit_callbacks, campaign)
+    assert again.pk != job.pk
+    assert again.status == SendJob.Status.SUCCEEDED, again.error

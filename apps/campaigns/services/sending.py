@@ -27,6 +27,7 @@ fails the job with a message a person can act on. Every request, success and
 failure is an audit event naming the approval and fingerprint it relied on.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -56,6 +57,8 @@ from apps.constantcontact.errors import (
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
 from apps.constantcontact.models import Connection
+
+logger = logging.getLogger(__name__)
 
 # Constant Contact's limits on test sends (contract §3.7, §2.5): five addresses a
 # call and fifty test recipients a day per account, each recipient counting.
@@ -304,6 +307,11 @@ def send_schedule_request(
                           report=readiness.report)
     approval = readiness.approval
     with transaction.atomic():
+        # Two confirms at once both pass the check above while Constant Contact is
+        # read; lock the campaign and look again so only one schedule job exists.
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        if active := _active_job(campaign, (SendJob.Kind.SCHEDULE, SendJob.Kind.UNSCHEDULE)):
+            return active
         job = SendJob.objects.create(
             campaign=campaign, kind=SendJob.Kind.SCHEDULE, requested_by=membership.user,
             approval=approval, send_at=readiness.email.planned_send_at,
@@ -492,9 +500,10 @@ def _finish(job: SendJob, *, ok: bool, error: str = "", details: dict | None = N
     job.error = error
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "error", "finished_at"])
+    # The readable error stays on the job row only: Constant Contact's own wording
+    # can quote recipient addresses, which the audit log must never hold. The
+    # audit keeps the status and error key (in `details`) instead.
     details = {"job_id": job.pk, **(details or {})}
-    if not ok:
-        details["error"] = error
     audit_event_record(
         action=(SUCCESS_ACTIONS if ok else FAILURE_ACTIONS)[job.kind],
         actor=job.requested_by, actor_label=actor_label, workspace=job.campaign.workspace,
@@ -552,4 +561,16 @@ def send_job_run(*, job_id: int, final_attempt: bool, personal_message: str = ""
                        details={"approval_id": job.approval_id,
                                 "fingerprint": job.approval.fingerprint if job.approval else "",
                                 "status": exc.status, "error_key": exc.error_key})
+    except Exception:
+        # Anything else (a bug, the task's soft time limit) must still end the
+        # job: a row left RUNNING blocks every later schedule and unschedule of
+        # the campaign (_active_job), and the page would poll forever.
+        logger.exception("send job %s failed unexpectedly", job.pk)
+        return _finish(job, ok=False, actor_label=label,
+                       error="Something went wrong while talking to Constant Contact, so it "
+                             "is not known whether this went through. Sync the campaigns to "
+                             "see its state before trying again.",
+                       details={"approval_id": job.approval_id,
+                                "fingerprint": job.approval.fingerprint if job.approval else "",
+                                "error_key": "unexpected"})
     return _finish(job, ok=True, details=details, actor_label=label)
