@@ -64,7 +64,8 @@ def test_a_sender_schedules_by_typing_the_name(client, connected_world,
     client.force_login(world.approver)
 
     with django_capture_on_commit_callbacks(execute=True):
-        answer = client.post(url(world, "schedule", campaign), {"confirmation": "Spring sale"})
+        answer = client.post(url(world, "schedule", campaign),
+                             {"confirmation": "Spring sale", "fingerprint": approval.fingerprint})
 
     assert answer.status_code == 302
     assert answer["Location"] == url(world, "campaign_detail", campaign)
@@ -186,3 +187,28 @@ def test_the_job_status_of_another_workspace_is_404(client, connected_world):
     other = reverse("campaigns:job_status", kwargs={
         "workspace_slug": world.other_workspace.slug, "job_id": job.pk})
     assert client.get(other).status_code == 404
+
+
+def test_a_confirmation_for_another_approved_version_schedules_nothing(client, connected_world):
+    # The page the sender confirmed showed an older approved version: a newer one must
+    # be looked at before it can go out.
+    world = connected_world
+    campaign, approval = reviewed_campaign(world)
+    client.force_login(world.approver)
+
+    answer = client.post(url(world, "schedule", campaign),
+                         {"confirmation": "Spring sale", "fingerprint": "0" * 64})
+
+    assert answer.status_code == 200
+    assert "A different version was approved while this page was open" in answer.content.decode()
+    assert not SendJob.objects.exists()
+
+
+def test_the_confirmation_page_carries_the_approved_versions_fingerprint(client, connected_world):
+    world = connected_world
+    campaign, approval = reviewed_campaign(world)
+    client.force_login(world.approver)
+
+    page = client.get(url(world, "schedule", campaign)).content.decode()
+
+    assert f'name="fingerprint" value="{approval.fingerprint}"' in page

@@ -458,3 +458,25 @@ def test_a_job_that_breaks_unexpectedly_fails_with_a_message_and_blocks_nothing(
     again = schedule(world, django_capture_on_commit_callbacks, campaign)
     assert again.pk != job.pk
     assert again.status == SendJob.Status.SUCCEEDED, again.error
+
+
+def test_a_schedule_whose_requester_left_fails_naming_the_approval_it_relied_on(
+        connected_world, django_capture_on_commit_callbacks):
+    from apps.accounts.models import Membership
+    from apps.campaigns.services.sending import send_job_run, send_schedule_request
+
+    world = connected_world
+    campaign, approval = reviewed_campaign(world)
+    with django_capture_on_commit_callbacks(execute=False):
+        job = send_schedule_request(
+            campaign=refreshed(campaign), membership=world.membership("approver"),
+            cc=world.gate("approver"), confirmation=campaign.name,
+        )
+    Membership.objects.filter(workspace=world.workspace, user=world.approver).delete()
+
+    job = send_job_run(job_id=job.pk, final_attempt=False)
+
+    assert job.status == SendJob.Status.FAILED
+    failed = AuditEvent.objects.get(action="campaign.schedule_failed")
+    assert failed.details["approval_id"] == approval.pk
+    assert failed.details["fingerprint"] == approval.fingerprint

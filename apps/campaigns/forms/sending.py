@@ -51,6 +51,9 @@ class ScheduleConfirmForm(forms.Form):
         label="Type the campaign's name to confirm", max_length=80,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+    # The approved version the sender was shown: if another version is approved
+    # while the page is open, confirming must not send content they never saw.
+    fingerprint = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, campaign_name: str, **kwargs):
         self.campaign_name = campaign_name

@@ -283,11 +283,13 @@ def schedule_readiness(
 
 def send_schedule_request(
     *, campaign: Campaign, membership: Membership, cc: ConstantContact, confirmation: str,
-    now: datetime | None = None,
+    shown_fingerprint: str | None = None, now: datetime | None = None,
 ) -> SendJob:
     """Queue the schedule of the approved email, after every check passes again and
-    the member typed the campaign's name. A schedule or unschedule already under
-    way is returned instead of a second one."""
+    the member typed the campaign's name. `shown_fingerprint` is the approved
+    version the confirmation page showed (the view always passes it); a different
+    approved version is refused. A schedule or unschedule already under way is
+    returned instead of a second one."""
     now = now or timezone.now()
     if not membership.role.has_capability(Capability.SEND):
         raise SendRefused("Your role does not allow scheduling sends.")
@@ -306,6 +308,11 @@ def send_schedule_request(
         raise SendRefused("Type the campaign's name exactly as shown to confirm the send.",
                           report=readiness.report)
     approval = readiness.approval
+    if shown_fingerprint is not None and shown_fingerprint != approval.fingerprint:
+        raise SendRefused(
+            "A different version was approved while this page was open. Check what goes "
+            "out below, then confirm again.", report=readiness.report,
+        )
     with transaction.atomic():
         # Two confirms at once both pass the check above while Constant Contact is
         # read; lock the campaign and look again so only one schedule job exists.
@@ -536,7 +543,9 @@ def send_job_run(*, job_id: int, final_attempt: bool, personal_message: str = ""
     label = f"{job.requested_by.email} (job {job_name})"
     if membership is None:
         return _finish(job, ok=False, actor_label=label,
-                       error="The member who asked for this is no longer in the workspace.")
+                       error="The member who asked for this is no longer in the workspace.",
+                       details={"approval_id": job.approval_id,
+                                "fingerprint": job.approval.fingerprint if job.approval else ""})
     # interactive: a member is waiting on this, so it may use the daily reserve.
     cc = gate_for(workspace=workspace, actor=Actor.job(job_name, on_behalf_of=membership),
                   interactive=True)

@@ -106,6 +106,13 @@ def _schedule_page(request, campaign, *, form, error: str = "") -> HttpResponse:
         error = error or exc.message
     context = {"campaign": campaign, "email": campaign_email(campaign), "form": form,
                "error": error, "readiness": readiness, "changes": []}
+    if readiness is not None and readiness.approval is not None:
+        # The page shows this version: the confirmation carries its fingerprint.
+        if form.is_bound:
+            form.data = form.data.copy()
+            form.data["fingerprint"] = readiness.approval.fingerprint
+        else:
+            form.initial["fingerprint"] = readiness.approval.fingerprint
     if readiness is not None:
         context["changes"] = readable_changes(
             changes=readiness.changes, workspace=request.workspace,
@@ -126,7 +133,8 @@ def schedule(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
     cc = gate_for(workspace=request.workspace, actor=Actor.member(request.membership))
     try:
         send_schedule_request(campaign=campaign, membership=request.membership, cc=cc,
-                              confirmation=form.cleaned_data["confirmation"])
+                              confirmation=form.cleaned_data["confirmation"],
+                              shown_fingerprint=form.cleaned_data["fingerprint"])
     except SendRefused as exc:
         return _schedule_page(request, campaign, form=form, error=exc.message)
     except ConstantContactError as exc:
