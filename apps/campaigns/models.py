@@ -40,6 +40,12 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Everyone who changed what goes out, here in ccadmin (the author included): with
+    # four eyes on, none of them may approve, or an approver could edit someone
+    # else's draft and then approve their own words.
+    contributors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+"
+    )
     raw = models.JSONField(default=dict, blank=True)
     synced_at = models.DateTimeField(default=timezone.now)
 

@@ -228,3 +228,19 @@ def test_another_workspaces_campaign_is_not_found(login, campaigns_world, draft)
     own = reverse("campaigns:campaign_edit", kwargs={
         "workspace_slug": campaigns_world.other_workspace.slug, "campaign_id": draft.pk})
     assert client.get(own).status_code == 404
+
+
+def test_whoever_changes_the_content_can_no_longer_approve_it(login, campaigns_world, draft):
+    # Four eyes: an admin (who may approve) edits someone else's draft; they must not
+    # then approve their own words, while an approver who changed nothing still may.
+    from apps.campaigns.selectors.approvals import four_eyes_reason
+
+    admin = login(campaigns_world.admin)
+    admin.post(campaign_url(campaigns_world, "campaign_edit", campaign_id=draft.pk),
+               form_data(draft.email, subject="Edited by the admin"))
+    approval = Approval(campaign=draft, requested_by=campaigns_world.editor)
+
+    draft.refresh_from_db()
+    assert four_eyes_reason(campaign=draft, approval=approval, user=campaigns_world.admin)
+    assert not four_eyes_reason(campaign=draft, approval=approval,
+                                user=campaigns_world.approver)

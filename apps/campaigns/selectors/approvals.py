@@ -98,6 +98,9 @@ def four_eyes_reason(*, campaign: Campaign, approval: Approval, user) -> str:
     if campaign.author_id is not None and campaign.author_id == user.pk:
         return ("This workspace requires a second person to approve: you drafted this "
                 "campaign, so someone else must review it.")
+    if campaign.contributors.filter(pk=user.pk).exists():
+        return ("This workspace requires a second person to approve: you changed this "
+                "campaign's content, so someone else must review it.")
     if approval.requested_by_id == user.pk:
         return ("This workspace requires a second person to approve: you asked for this "
                 "review, so someone else must decide on it.")

@@ -338,6 +338,8 @@ def campaign_update(*, campaign: Campaign, membership: Membership, draft: EmailD
     )
     after = _outgoing(email)
     changed = sorted(name for name in after if before.get(name) != after[name])
+    if changed:
+        campaign.contributors.add(membership.user)
     audit_event_record(
         action="campaign.updated", actor=membership.user, workspace=workspace,
         target=_target(campaign), details={"name": campaign.name, "fields": changed},
