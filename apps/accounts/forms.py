@@ -108,9 +108,9 @@ class WorkspaceSettingsForm(forms.Form):
         label="Campaigns need an approver other than their author (four eyes)",
         required=False,
         widget=forms.CheckboxInput(attrs={"aria-describedby": "require-second-approver-help"}),
-        help_text="When on, the member who drafted a campaign, or who asked for its "
-        "review, cannot approve it themselves, even with the approve capability: a second "
-        "person must.",
+        help_text="When on, the members who drafted or changed a campaign's content, or "
+        "who asked for its review, cannot approve it themselves, even with the approve "
+        "capability: a second person must.",
     )
 
     def clean_name(self) -> str:
