@@ -40,6 +40,11 @@ logger = logging.getLogger(__name__)
 RUN_LOCK_TTL_SECONDS = 5 * 60
 # Starting only checks and inserts a row; a few seconds is plenty.
 START_LOCK_TTL_SECONDS = 10
+# Our clock and Constant Contact's differ, and a change can become visible to a
+# query a moment after the time it is stamped with; asking for a few minutes
+# more than strictly needed costs a few re-read rows (upserts are idempotent)
+# and never misses one.
+INCREMENTAL_OVERLAP = timedelta(minutes=5)
 # A run still queued after this long was lost with its message (a flushed
 # broker, a worker that never came): it stops blocking new runs.
 QUEUED_STALE_AFTER = timedelta(hours=1)
@@ -265,3 +270,75 @@ def release_lock(lock) -> None:
         lock.release()
     except LockError:
         pass  # it expired; nobody else can have taken it while we ran past it
+
+
+class SyncWork:
+    """What every scope's sync does around its own reads: tallies on the run row,
+    the incremental starting point, renewing the run lock, finishing."""
+
+    def __init__(self, *, run: SyncRun, cc: ConstantContact, lock):
+        self.run_row = run
+        self.workspace = run.workspace
+        self.cc = cc
+        self.lock = lock
+        self.api_calls = 0
+        self.processed = 0
+        self.total_expected: int | None = None
+        self.created = self.updated = self.deleted = 0
+
+    def incremental_since(self):
+        """Where an incremental run starts: the last successful run of this scope's
+        high-water mark, less an overlap. None means read everything: a full run, or
+        an incremental one with nothing to be incremental from (it becomes full)."""
+        if self.run_row.kind != SyncRun.Kind.INCREMENTAL:
+            return None
+        previous = (
+            SyncRun.objects.filter(
+                workspace=self.workspace, scope=self.run_row.scope,
+                status=SyncRun.Status.SUCCEEDED, high_water_mark__isnull=False,
+            ).order_by("-high_water_mark").first()
+        )
+        if previous is None:
+            self.run_row.kind = SyncRun.Kind.FULL
+            self.run_row.save(update_fields=["kind"])
+            return None
+        return previous.high_water_mark - INCREMENTAL_OVERLAP
+
+    def succeed(self, *, high_water_mark) -> None:
+        self.run_row.high_water_mark = high_water_mark
+        self.run_row.phase = "done"
+        self.run_row.status = SyncRun.Status.SUCCEEDED
+        self.run_row.finished_at = timezone.now()
+        self.apply_counts()
+        self.run_row.save()
+
+    def set_phase(self, phase: str) -> None:
+        self.run_row.phase = phase
+        SyncRun.objects.filter(pk=self.run_row.pk).update(phase=phase)
+
+    def apply_counts(self) -> None:
+        row = self.run_row
+        row.api_calls = self.api_calls
+        row.processed = self.processed
+        row.total_expected = self.total_expected
+        row.created_count = self.created
+        row.updated_count = self.updated
+        row.deleted_count = self.deleted
+
+    def save_counts(self) -> None:
+        self.apply_counts()
+        row = self.run_row
+        SyncRun.objects.filter(pk=row.pk).update(
+            api_calls=row.api_calls, processed=row.processed, total_expected=row.total_expected,
+            created_count=row.created_count, updated_count=row.updated_count,
+            deleted_count=row.deleted_count,
+        )
+
+    def renew_lock(self) -> None:
+        try:
+            self.lock.reacquire()
+        except LockError as exc:
+            raise SyncStopped(
+                "Stopped: this sync lost its lock (it was too slow to renew it), so another "
+                "sync may have started."
+            ) from exc

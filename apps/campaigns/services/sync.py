@@ -35,7 +35,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from redis.exceptions import LockError
 
 from apps.accounts.models import Membership, Workspace
 from apps.campaigns.mirror import (
@@ -51,8 +50,7 @@ from apps.constantcontact.errors import NotFound
 from apps.constantcontact.gate import ConstantContact
 from apps.contacts import sync_runs
 from apps.contacts.models import SyncRun
-from apps.contacts.services.sync import INCREMENTAL_OVERLAP, _upstream_time
-from apps.contacts.sync_runs import SyncStopped
+from apps.contacts.services.sync import _upstream_time
 
 logger = logging.getLogger(__name__)
 
@@ -112,38 +110,17 @@ def campaigns_sync_run(*, workspace_id: int, sync_run_id: int, membership_id: in
     return run
 
 
-class _Sync:
+class _Sync(sync_runs.SyncWork):
     """One run's work and tallies."""
 
     def __init__(self, *, run: SyncRun, cc: ConstantContact, lock, actor):
-        self.run_row = run
-        self.workspace = run.workspace
-        self.cc = cc
-        self.lock = lock
+        super().__init__(run=run, cc=cc, lock=lock)
         self.actor = actor
-        self.api_calls = 0
-        self.processed = 0
-        self.total_expected: int | None = None
-        self.created = self.updated = self.deleted = 0
         # Campaigns whose email row was rewritten: their approvals are checked at the end.
         self.emails_changed: list[int] = []
 
     def run(self) -> None:
-        since = None
-        if self.run_row.kind == SyncRun.Kind.INCREMENTAL:
-            previous = (
-                SyncRun.objects.filter(
-                    workspace=self.workspace, scope=SCOPE, status=SyncRun.Status.SUCCEEDED,
-                    high_water_mark__isnull=False,
-                ).order_by("-high_water_mark").first()
-            )
-            if previous is None:
-                # Nothing to be incremental from: this run reads everything.
-                self.run_row.kind = SyncRun.Kind.FULL
-                self.run_row.save(update_fields=["kind"])
-            else:
-                since = previous.high_water_mark - INCREMENTAL_OVERLAP
-
+        since = self.incremental_since()
         # Every change stamped after this moment is left for the next run to see.
         high_water_mark = timezone.now()
         listed = self.list_campaigns(since=since)
@@ -154,13 +131,7 @@ class _Sync:
         self.set_phase("emails")
         for campaign in stale:
             self.refresh_email(campaign)
-
-        self.run_row.high_water_mark = high_water_mark
-        self.run_row.phase = "done"
-        self.run_row.status = SyncRun.Status.SUCCEEDED
-        self.run_row.finished_at = timezone.now()
-        self.apply_counts()
-        self.run_row.save()
+        self.succeed(high_water_mark=high_water_mark)
 
     # Campaigns -------------------------------------------------------------------
     def list_campaigns(self, *, since: datetime | None) -> dict[str, bool]:
@@ -275,38 +246,6 @@ class _Sync:
                 approval_void_if_changed(campaign=campaign, actor=self.actor)
             except Exception:  # one campaign's trouble must not hide the others'
                 logger.exception("campaigns sync: approval check for %s failed", campaign.pk)
-
-    # Bookkeeping -----------------------------------------------------------------
-    def set_phase(self, phase: str) -> None:
-        self.run_row.phase = phase
-        SyncRun.objects.filter(pk=self.run_row.pk).update(phase=phase)
-
-    def apply_counts(self) -> None:
-        row = self.run_row
-        row.api_calls = self.api_calls
-        row.processed = self.processed
-        row.total_expected = self.total_expected
-        row.created_count = self.created
-        row.updated_count = self.updated
-        row.deleted_count = self.deleted
-
-    def save_counts(self) -> None:
-        self.apply_counts()
-        row = self.run_row
-        SyncRun.objects.filter(pk=row.pk).update(
-            api_calls=row.api_calls, processed=row.processed, total_expected=row.total_expected,
-            created_count=row.created_count, updated_count=row.updated_count,
-            deleted_count=row.deleted_count,
-        )
-
-    def renew_lock(self) -> None:
-        try:
-            self.lock.reacquire()
-        except LockError as exc:
-            raise SyncStopped(
-                "Stopped: this sync lost its lock (it was too slow to renew it), so another "
-                "sync may have started."
-            ) from exc
 
 
 def _has_email(campaign: Campaign) -> bool:

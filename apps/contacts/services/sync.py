@@ -28,13 +28,12 @@ columns, shared with every single-contact write.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 import logging
 from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
-from redis.exceptions import LockError
 
 from apps.accounts.models import Membership, Workspace
 from apps.constantcontact.gate import ConstantContact
@@ -55,7 +54,6 @@ from apps.contacts.models import (
     Tagging,
 )
 from apps.contacts import sync_runs
-from apps.contacts.sync_runs import SyncStopped
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +66,7 @@ LISTS_PAGE = 500  # the prose says 1-500, the schema 1000 (contract §3.2): the 
 TAGS_PAGE = 500
 CUSTOM_FIELDS_PAGE = 100  # and at most 100 exist (contract §3.4)
 
-# Our clock and Constant Contact's differ, and a change can become visible to a
-# query a moment after the time it is stamped with; asking for a few minutes
-# more than strictly needed costs a few re-read contacts (upserts are
-# idempotent) and never misses one.
-INCREMENTAL_OVERLAP = timedelta(minutes=5)
+INCREMENTAL_OVERLAP = sync_runs.INCREMENTAL_OVERLAP
 
 def run_lock_key(*, workspace_id: int) -> str:
     return sync_runs.run_lock_key(scope=SCOPE, workspace_id=workspace_id)
@@ -119,38 +113,17 @@ def contacts_sync_run(*, workspace_id: int, sync_run_id: int, membership_id: int
     return run
 
 
-class _Sync:
+class _Sync(sync_runs.SyncWork):
     """One run's work and tallies."""
 
     def __init__(self, *, run: SyncRun, cc: ConstantContact, lock):
-        self.run_row = run
-        self.workspace = run.workspace
-        self.cc = cc
-        self.lock = lock
-        self.api_calls = 0
-        self.processed = 0
-        self.total_expected: int | None = None
-        self.created = self.updated = self.deleted = 0
+        super().__init__(run=run, cc=cc, lock=lock)
         self.list_pks: dict[str, int] = {}
         self.tag_pks: dict[str, int] = {}
 
     # The whole run --------------------------------------------------------------
     def run(self) -> None:
-        since = None
-        if self.run_row.kind == SyncRun.Kind.INCREMENTAL:
-            previous = (
-                SyncRun.objects.filter(
-                    workspace=self.workspace, scope=SCOPE, status=SyncRun.Status.SUCCEEDED,
-                    high_water_mark__isnull=False,
-                ).order_by("-high_water_mark").first()
-            )
-            if previous is None:
-                # Nothing to be incremental from: this run reads everything.
-                self.run_row.kind = SyncRun.Kind.FULL
-                self.run_row.save(update_fields=["kind"])
-            else:
-                since = previous.high_water_mark - INCREMENTAL_OVERLAP
-
+        since = self.incremental_since()
         self.sync_collections()
 
         # Every change stamped after this moment is left for the next run to see.
@@ -159,13 +132,7 @@ class _Sync:
             self.sync_all_contacts(started_at=high_water_mark)
         else:
             self.sync_changed_contacts(since=since)
-
-        self.run_row.high_water_mark = high_water_mark
-        self.run_row.phase = "done"
-        self.run_row.status = SyncRun.Status.SUCCEEDED
-        self.run_row.finished_at = timezone.now()
-        self.apply_counts()
-        self.run_row.save()
+        self.succeed(high_water_mark=high_water_mark)
 
     # Lists, tags and custom fields ---------------------------------------------
     def sync_collections(self) -> None:
@@ -247,39 +214,6 @@ class _Sync:
                 self.processed += len(contacts)
                 self.save_counts()
             self.renew_lock()
-
-    # Bookkeeping -----------------------------------------------------------------
-    def set_phase(self, phase: str) -> None:
-        self.run_row.phase = phase
-        SyncRun.objects.filter(pk=self.run_row.pk).update(phase=phase)
-
-    def apply_counts(self) -> None:
-        row = self.run_row
-        row.api_calls = self.api_calls
-        row.processed = self.processed
-        row.total_expected = self.total_expected
-        row.created_count = self.created
-        row.updated_count = self.updated
-        row.deleted_count = self.deleted
-
-    def save_counts(self) -> None:
-        """What the polling screen shows: one UPDATE per page."""
-        self.apply_counts()
-        row = self.run_row
-        SyncRun.objects.filter(pk=row.pk).update(
-            api_calls=row.api_calls, processed=row.processed, total_expected=row.total_expected,
-            created_count=row.created_count, updated_count=row.updated_count,
-            deleted_count=row.deleted_count,
-        )
-
-    def renew_lock(self) -> None:
-        try:
-            self.lock.reacquire()
-        except LockError as exc:
-            raise SyncStopped(
-                "Stopped: this sync lost its lock (it was too slow to renew it), so another "
-                "sync may have started."
-            ) from exc
 
 
 # --- Batched mirror writes ---------------------------------------------------------
