@@ -26,12 +26,8 @@ for network delay), so a long run can't beat 4 / 1.1 = 3.64/s: 0.91 of the cap.
 
 import argparse
 import json
-import os
 from pathlib import Path
-import re
-import selectors
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -39,37 +35,23 @@ import tempfile
 import time
 import uuid
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # run as a file: bench/ is on the path, the project isn't
+from harness import (
+    CAP_RPS,
+    ROOT,
+    configure_environment,
+    connect_workspace,
+    django_setup,
+    embedded_or_given_redis,
+    forget_keys,
+    log,
+    readline,
+    start_simulator,
+    stop_simulator,
+)
 
-CAP_RPS = 4  # Constant Contact: 4 requests/second per application key (contract §2.5)
 SIMULATOR_CONTACTS = 200
 # A worker that says nothing for this long is stuck: fail rather than hang.
 CHILD_TIMEOUT = 120
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-# --- Django, in the parent and in each worker ---------------------------------------
-
-
-def django_setup(overrides: dict) -> None:
-    import django
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        # Several processes write audit events to one file: wait for the lock, and take
-        # it at BEGIN so a transaction never has to upgrade a read lock.
-        database.setdefault("OPTIONS", {}).update(
-            timeout=30, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
-        )
-    django.setup()
-    for name, value in overrides.items():
-        setattr(settings, name, value)
 
 
 # --- The worker ---------------------------------------------------------------------
@@ -104,60 +86,17 @@ def worker(config: dict) -> None:
 # --- The parent ---------------------------------------------------------------------
 
 
-def start_simulator(folder: Path) -> tuple[subprocess.Popen, str]:
-    out = open(folder / "ccsim.log", "w+")
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "ccsim", "--port", "0", "--contacts", str(SIMULATOR_CONTACTS),
-         "--auto-approve"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=out, text=True,
-    )
-    line = readline(sim, timeout=30)
-    found = re.search(r"listening on (http://\S+)", line)
-    if not found:
-        sim.kill()
-        out.seek(0)
-        raise SystemExit(f"the simulator did not start: {line!r}\n{out.read()}")
-    return sim, found.group(1)
-
-
-def readline(proc: subprocess.Popen, *, timeout: float) -> str:
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            return ""
-    return proc.stdout.readline()
-
-
-def connect_workspace(tag: str) -> int:
-    """A workspace connected through the simulator's OAuth flow; its viewer's membership id."""
-    from urllib.parse import parse_qs, urlsplit
-
-    from django.core.management import call_command
-    import requests
-
+def viewer_membership_id(admin_membership) -> int:
+    """The measured calls are a viewer's: reads, as most members' calls are."""
     from apps.accounts.models import Membership, Role, User
-    from apps.accounts.services import workspace_create
-    from apps.constantcontact import oauth
-    from apps.constantcontact.services import connection_for
 
-    call_command("migrate", verbosity=0, interactive=False)
-    admin = User.objects.create_user(email=f"admin-{tag}@example.com", password=uuid.uuid4().hex)
-    workspace = workspace_create(name="Benchmark", admin=admin)
-    viewer = User.objects.create_user(email=f"viewer-{tag}@example.com", password=uuid.uuid4().hex)
-    viewing = Membership.objects.create(
+    workspace = admin_membership.workspace
+    viewer = User.objects.create_user(email=f"viewer-{workspace.pk}@example.com",
+                                      password=uuid.uuid4().hex)
+    return Membership.objects.create(
         workspace=workspace, user=viewer,
         role=Role.objects.get(workspace=workspace, preset="viewer"),
-    )
-    url, state, verifier = oauth.oauth_start()
-    answer = requests.get(url, allow_redirects=False, timeout=5)  # auto-approved
-    callback = parse_qs(urlsplit(answer.headers["Location"]).query)
-    if callback.get("state", [""])[0] != state:
-        raise SystemExit(f"the simulator's OAuth callback is not ours: {answer.headers}")
-    oauth.oauth_complete(
-        connection=connection_for(workspace=workspace), code=callback["code"][0],
-        verifier=verifier, actor=Membership.objects.get(workspace=workspace, user=admin),
-    )
-    return viewing.pk
+    ).pk
 
 
 def run_workers(config: dict, *, processes: int, folder: Path) -> tuple[list[dict], float]:
@@ -243,28 +182,12 @@ def main() -> None:
     django_ready = False
     prefix = f"cc-bench-{uuid.uuid4().hex[:12]}"
     try:
-        redis_url = os.environ.get("REDIS_URL")
-        if not redis_url:
-            from ccadmin.embedded_redis import start_embedded_redis
-
-            redis_url = start_embedded_redis()  # stopped when this process exits
-        sim, base_url = start_simulator(folder)
+        redis_url = embedded_or_given_redis()
+        sim, base_url = start_simulator(folder, ["--port", "0", "--contacts",
+                                                 str(SIMULATOR_CONTACTS)])
         log(f"simulator at {base_url}, Redis at {redis_url}, files in {folder}")
-        from cryptography.fernet import Fernet
-
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="ccadmin.settings",
-            DJANGO_DEBUG="false",
-            DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
-            DJANGO_ALLOWED_HOSTS="localhost",
-            CCADMIN_VAR_DIR=str(folder),
-            CCADMIN_LOG_LEVEL="WARNING",
-            CCADMIN_FERNET_KEYS=Fernet.generate_key().decode(),
-            DATABASE_URL=f"sqlite:///{folder / 'bench.sqlite3'}",
-            REDIS_URL=redis_url,
-            CC_API_BASE_URL=f"{base_url}/v3",
-            CC_AUTH_BASE_URL=f"{base_url}/oauth2/default/v1",
-        )
+        configure_environment(folder=folder, base_url=base_url, redis_url=redis_url,
+                              DATABASE_URL=f"sqlite:///{folder / 'bench.sqlite3'}")
         overrides = {"CC_REDIS_PREFIX": prefix}
         django_setup(overrides)
         django_ready = True
@@ -272,7 +195,7 @@ def main() -> None:
 
         from apps.constantcontact.ratelimit import ApiBudget
 
-        membership_id = connect_workspace(prefix)
+        membership_id = viewer_membership_id(connect_workspace(prefix))
         # The OAuth flow's own call and token exchange are not part of the measurement.
         time.sleep(settings.CC_RATE_WINDOW_MS / 1000)
         budget = ApiBudget()
@@ -289,26 +212,10 @@ def main() -> None:
               flush=True)
     finally:
         if sim is not None:
-            sim.send_signal(signal.SIGTERM)
-            try:
-                sim.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                sim.kill()
+            stop_simulator(sim)
         if django_ready:
-            _forget_keys(prefix)
+            forget_keys(prefix)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _forget_keys(prefix: str) -> None:
-    """Leave a shared Redis as it was found."""
-    try:
-        from apps.core.redis import redis_client
-
-        r = redis_client()
-        for key in r.scan_iter(f"{prefix}:*"):
-            r.delete(key)
-    except Exception as exc:  # the measurement is already printed; don't bury it
-        log(f"could not remove the benchmark's Redis keys ({prefix}:*): {exc!r}")
 
 
 if __name__ == "__main__":

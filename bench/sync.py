@@ -48,33 +48,31 @@ Prints one JSON line per sync (progress goes to stderr):
 import argparse
 import json
 import math
-import os
 from pathlib import Path
 import random
-import re
-import selectors
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # run as a file: bench/ is on the path, the project isn't
+from harness import (
+    CAP_RPS,
+    configure_environment,
+    connect_workspace,
+    django_setup,
+    embedded_or_given_redis,
+    forget_keys,
+    log,
+    start_simulator,
+    stop_simulator,
+)
 
-CAP_RPS = 4  # Constant Contact: 4 requests/second per application key (contract §2.5)
 PAGE = 500  # the largest page of contacts (contract §3.1)
 SMALL_COLLECTIONS = 3  # lists, tags, custom fields: one page each for the demo account
 SEEDED_AGO_SECONDS = 86_400
 # Of the changed contacts: edited / unsubscribed / deleted.
 EDITED, UNSUBSCRIBED = 0.80, 0.15
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- The simulator ------------------------------------------------------------------
@@ -91,38 +89,15 @@ def seed_state(path: Path, contacts: int) -> None:
     state.save(str(path))  # the simulator that loads it runs on the real clock
 
 
-def start_simulator(folder: Path, *, contacts: int, port: int = 0) -> tuple[subprocess.Popen, str]:
-    out = open(folder / "ccsim.log", "a+")
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "ccsim", "--port", str(port), "--contacts", str(contacts),
-         "--auto-approve", "--rate-per-second", str(CAP_RPS), "--daily-quota", "10000000",
-         "--state", str(folder / "ccsim.json"), "--save-interval", "1000000"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=out, text=True,
-    )
-    line = readline(sim, timeout=300)
-    found = re.search(r"listening on (http://\S+)", line)
-    if not found:
-        sim.kill()
-        out.seek(0)
-        raise SystemExit(f"the simulator did not start: {line!r}\n{out.read()[-4000:]}")
-    return sim, found.group(1)
-
-
-def stop_simulator(sim: subprocess.Popen) -> None:
-    sim.send_signal(signal.SIGTERM)  # it saves its state file on the way out
-    try:
-        sim.wait(timeout=300)
-    except subprocess.TimeoutExpired:
-        sim.kill()
-        sim.wait()
-
-
-def readline(proc: subprocess.Popen, *, timeout: float) -> str:
-    with selectors.DefaultSelector() as selector:
-        selector.register(proc.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            return ""
-    return proc.stdout.readline()
+def start_sync_simulator(folder: Path, *, contacts: int,
+                         port: int = 0) -> tuple[subprocess.Popen, str]:
+    # Constant Contact's real rate, a quota high enough not to matter, and the
+    # state file written only when it stops (the bench edits it in between).
+    return start_simulator(folder, [
+        "--port", str(port), "--contacts", str(contacts), "--rate-per-second", str(CAP_RPS),
+        "--daily-quota", "10000000", "--state", str(folder / "ccsim.json"),
+        "--save-interval", "1000000",
+    ], timeout=300)
 
 
 def change_contacts(path: Path, share: float) -> dict[str, int]:
@@ -156,49 +131,6 @@ def change_contacts(path: Path, share: float) -> dict[str, int]:
                 counts["deleted"] += 1
     state.save(str(path))
     return counts
-
-
-# --- Django -------------------------------------------------------------------------
-
-
-def django_setup(overrides: dict) -> None:
-    import django
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
-        database.setdefault("OPTIONS", {}).update(
-            timeout=30, init_command="PRAGMA journal_mode=WAL;"
-        )
-    django.setup()
-    for name, value in overrides.items():
-        setattr(settings, name, value)
-
-
-def connect_workspace(tag: str):
-    """A workspace connected through the simulator's OAuth flow; its admin's membership."""
-    from urllib.parse import parse_qs, urlsplit
-
-    from django.core.management import call_command
-    import requests
-
-    from apps.accounts.models import Membership, User
-    from apps.accounts.services import workspace_create
-    from apps.constantcontact import oauth
-    from apps.constantcontact.services import connection_for
-
-    call_command("migrate", verbosity=0, interactive=False)
-    admin = User.objects.create_user(email=f"admin-{tag}@example.com", password=uuid.uuid4().hex)
-    workspace = workspace_create(name=f"Benchmark {tag}", admin=admin)
-    membership = Membership.objects.get(workspace=workspace, user=admin)
-    url, state, verifier = oauth.oauth_start()
-    answer = requests.get(url, allow_redirects=False, timeout=5)  # auto-approved
-    callback = parse_qs(urlsplit(answer.headers["Location"]).query)
-    if callback.get("state", [""])[0] != state:
-        raise SystemExit(f"the simulator's OAuth callback is not ours: {answer.headers}")
-    oauth.oauth_complete(connection=connection_for(workspace=workspace),
-                         code=callback["code"][0], verifier=verifier, actor=membership)
-    return membership
 
 
 def run_sync(membership, kind: str) -> tuple[object, float]:
@@ -251,31 +183,13 @@ def main() -> None:
     django_ready = False
     prefix = f"cc-bench-{uuid.uuid4().hex[:12]}"
     try:
-        redis_url = os.environ.get("REDIS_URL")
-        if not redis_url:
-            from ccadmin.embedded_redis import start_embedded_redis
-
-            redis_url = start_embedded_redis()  # stopped when this process exits
+        redis_url = embedded_or_given_redis()
         log(f"seeding {args.contacts:,} contacts ...")
         seed_state(folder / "ccsim.json", args.contacts)
-        sim, base_url = start_simulator(folder, contacts=args.contacts)
+        sim, base_url = start_sync_simulator(folder, contacts=args.contacts)
         log(f"simulator at {base_url}, Redis at {redis_url}, files in {folder}")
-        from cryptography.fernet import Fernet
-
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="ccadmin.settings",
-            DJANGO_DEBUG="false",
-            DJANGO_SECRET_KEY=uuid.uuid4().hex * 2,
-            DJANGO_ALLOWED_HOSTS="localhost",
-            CCADMIN_VAR_DIR=str(folder),
-            CCADMIN_LOG_LEVEL="WARNING",
-            CCADMIN_FERNET_KEYS=Fernet.generate_key().decode(),
-            REDIS_URL=redis_url,
-            CC_API_BASE_URL=f"{base_url}/v3",
-            CC_AUTH_BASE_URL=f"{base_url}/oauth2/default/v1",
-            CELERY_TASK_ALWAYS_EAGER="true",
-        )
-        os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder / 'bench.sqlite3'}")
+        configure_environment(folder=folder, base_url=base_url, redis_url=redis_url,
+                              CELERY_TASK_ALWAYS_EAGER="true")
         overrides = {"CC_REDIS_PREFIX": prefix}
         django_setup(overrides)
         django_ready = True
@@ -294,10 +208,10 @@ def main() -> None:
 
         log(f"changing {args.changed:.1%} of the contacts ...")
         port = base_url.rsplit(":", 1)[1]
-        stop_simulator(sim)
+        stop_simulator(sim, timeout=300)
         sim = None
         counts = change_contacts(folder / "ccsim.json", args.changed)
-        sim, _ = start_simulator(folder, contacts=args.contacts, port=int(port))
+        sim, _ = start_sync_simulator(folder, contacts=args.contacts, port=int(port))
         log(f"changed: {counts}")
 
         log("incremental sync ...")
@@ -311,22 +225,10 @@ def main() -> None:
              "deleted_upstream": counts["deleted"]}), flush=True)
     finally:
         if sim is not None:
-            stop_simulator(sim)
+            stop_simulator(sim, timeout=300)
         if django_ready:
-            _forget_keys(prefix)
+            forget_keys(prefix)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _forget_keys(prefix: str) -> None:
-    """Leave a shared Redis as it was found."""
-    try:
-        from apps.core.redis import redis_client
-
-        r = redis_client()
-        for key in r.scan_iter(f"{prefix}:*"):
-            r.delete(key)
-    except Exception as exc:  # the measurement is already printed; don't bury it
-        log(f"could not remove the benchmark's Redis keys ({prefix}:*): {exc!r}")
 
 
 if __name__ == "__main__":
