@@ -168,8 +168,10 @@ class SimServer:
         return self
 
     def serve_forever(self):
-        self.start()
         try:
+            # Inside the try: a SIGTERM that lands while the threads start must
+            # still stop them and save --state.
+            self.start()
             while not self._stop.is_set():
                 self._stop.wait(0.5)
         except KeyboardInterrupt:

@@ -8,7 +8,8 @@ is append-only and a cursor can be a plain position in it: a page of 500 is
 O(500) no matter how many contacts there are.
 
 Membership indexes (``list_members``, ``tag_members``) are kept in sync by
-``set_contact_lists`` / ``set_contact_tags``; always go through them.
+``set_contact_lists`` / ``set_contact_tags``; always go through them.  Likewise
+``remove_custom_fields`` removes a field together with its values on contacts.
 """
 from __future__ import annotations
 
@@ -142,6 +143,21 @@ class State:
 
     def queued_activity_count(self) -> int:
         return sum(1 for a in self.activities.values() if a["state"] in ("initialized", "processing"))
+
+    # ------------------------------------------------------------------ custom fields
+    def remove_custom_fields(self, ids):
+        """Drop the field definitions and their values on every contact.
+
+        Shared by the synchronous DELETE and the bulk delete activity, so it
+        lives with the data rather than in either resource module.
+        """
+        ids = set(ids)
+        for fid in ids:
+            self.custom_fields.pop(fid, None)
+        for c in self.contacts.values():
+            if c.get("custom_fields") and any(cf["custom_field_id"] in ids for cf in c["custom_fields"]):
+                c["custom_fields"] = [cf for cf in c["custom_fields"] if cf["custom_field_id"] not in ids]
+        self.touch()
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from ..errors import ApiError, ObjectError, bad_request, not_found
 from ..pagination import page_items
 from .. import validate as V
 from ..web import Response, ok
+from .contacts import new_contact, soft_delete
+from .segments import evaluate_segment
 
 MAX_QUEUED = 1000
 MAX_IMPORT_BYTES = 4 * 1024 * 1024     # 4 MB (spec bulkImportContactsJSON)
@@ -182,7 +184,6 @@ def _source_contacts(st, kind, value, exclude=()) -> list:
                if live(cid) and (st.contacts[cid].get("email_address") or {}).get("permission_to_send")
                in ("explicit", "implicit", "pending_confirmation")]
     elif kind == "segment_id":
-        from .segments import evaluate_segment
         seg = st.segments.get(int(value))
         if not seg or seg.get("_deleted"):
             raise not_found("segment")
@@ -229,7 +230,6 @@ def _prepare_rows(st, rows, errors, start_line=1):
 
 
 def _apply_import(sim, a):
-    from .contacts import new_contact
     st = sim.state
     now = st.now()
     list_ids = [l for l in a["payload"]["list_ids"] if l in st.lists and not st.lists[l].get("deleted_at")]
@@ -446,7 +446,6 @@ def contact_delete(req):
 
 
 def _apply_contact_delete(sim, a):
-    from .contacts import soft_delete
     st = sim.state
     now = st.now()
     for cid in a["payload"]["contact_ids"]:
@@ -612,10 +611,9 @@ def custom_fields_delete_bulk(req):
 
 
 def _apply_cf_delete(sim, a):
-    from .lists_tags_fields import remove_custom_fields
     missing = [f for f in a["payload"]["custom_field_ids"] if f not in sim.state.custom_fields]
     a["errors"].extend(f"Custom field {f} not found" for f in missing)
-    remove_custom_fields(sim.state, a["payload"]["custom_field_ids"])
+    sim.state.remove_custom_fields(a["payload"]["custom_field_ids"])
 
 
 APPLY = {

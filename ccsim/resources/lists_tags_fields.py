@@ -303,15 +303,5 @@ def put_custom_field(req):
 def delete_custom_field(req):
     st = req.state
     f = _cf_404(st, req.params["custom_field_id"])
-    remove_custom_fields(st, [f["custom_field_id"]])
+    st.remove_custom_fields([f["custom_field_id"]])
     return no_content()
-
-
-def remove_custom_fields(st, ids):
-    ids = set(ids)
-    for fid in ids:
-        st.custom_fields.pop(fid, None)
-    for c in st.contacts.values():
-        if c.get("custom_fields") and any(cf["custom_field_id"] in ids for cf in c["custom_fields"]):
-            c["custom_fields"] = [cf for cf in c["custom_fields"] if cf["custom_field_id"] not in ids]
-    st.touch()

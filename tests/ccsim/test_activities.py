@@ -127,3 +127,27 @@ def test_queued_activity_limit(fresh_sim):
     r = api.post("/activities/contacts_json_import",
                  json={"import_data": [{"email": "q@example.org"}], "list_ids": [lid]})
     assert r.status_code == 201
+
+
+def test_custom_fields_delete_removes_values_on_contacts(fresh_sim):
+    # The bulk delete shares its data effect with DELETE /contact_custom_fields/{id}:
+    # the field and every contact's value for it go; unknown ids become row errors.
+    api = Api(fresh_sim)
+    lid = _new_list(api, "Shoes")
+    fid = api.post("/contact_custom_fields", json={"label": "Shoe Size", "type": "string"}).json()["custom_field_id"]
+    r = api.post("/activities/contacts_json_import",
+                 json={"import_data": [{"email": "shoe@example.org", "cf:shoe_size": "42"}], "list_ids": [lid]})
+    fresh_sim.advance(5)
+    with fresh_sim.state.lock:
+        c = fresh_sim.state.find_by_email("shoe@example.org")
+        assert [cf["custom_field_id"] for cf in c["custom_fields"]] == [fid]
+    missing = "00000000-0000-4000-8000-000000000000"
+    r = api.post("/activities/custom_fields_delete", json={"custom_field_ids": [fid, missing]})
+    assert r.status_code == 201, r.text
+    fresh_sim.advance(5)
+    done = api.get(f"/activities/{r.json()['activity_id']}").json()
+    assert done["state"] == "completed"
+    assert done["activity_errors"] == [f"Custom field {missing} not found"]
+    assert api.get(f"/contact_custom_fields/{fid}").status_code == 404
+    with fresh_sim.state.lock:
+        assert fresh_sim.state.find_by_email("shoe@example.org")["custom_fields"] == []
