@@ -43,6 +43,9 @@ Prints one JSON line per sync (progress goes to stderr):
                       the floor at 1.1 for long runs)
     contacts_read, created, updated, deleted   the run's counts
     mirrored          contacts in the mirror afterwards (must equal `contacts`)
+    db_queries        database queries the sync made (a page of 500 contacts is a few
+                      batched writes plus the gate's per-call grant check)
+    db_queries_per_call  db_queries / api_calls
 """
 
 import argparse
@@ -133,20 +136,26 @@ def change_contacts(path: Path, share: float) -> dict[str, int]:
     return counts
 
 
-def run_sync(membership, kind: str) -> tuple[object, float]:
+def run_sync(membership, kind: str) -> tuple[object, float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from apps.contacts.services.sync import contacts_sync_start
 
     started = time.perf_counter()
     # Celery is eager here: the task runs on commit, i.e. inside this call.
-    run, _ = contacts_sync_start(workspace=membership.workspace, kind=kind, membership=membership)
+    with CaptureQueriesContext(connection) as queries:
+        run, _ = contacts_sync_start(workspace=membership.workspace, kind=kind,
+                                     membership=membership)
     wall = time.perf_counter() - started
     run.refresh_from_db()
     if run.status != "succeeded":
         raise SystemExit(f"the {kind} sync failed: {run.error}")
-    return run, wall
+    return run, wall, len(queries)
 
 
-def report(run, *, wall: float, contacts: int, changed: int, min_calls: int) -> dict:
+def report(run, *, wall: float, queries: int, contacts: int, changed: int,
+           min_calls: int) -> dict:
     from apps.contacts.models import Contact
 
     bound = run.api_calls / CAP_RPS
@@ -165,6 +174,8 @@ def report(run, *, wall: float, contacts: int, changed: int, min_calls: int) -> 
         "updated": run.updated_count,
         "deleted": run.deleted_count,
         "mirrored": Contact.objects.filter(workspace=run.workspace).count(),
+        "db_queries": queries,
+        "db_queries_per_call": round(queries / run.api_calls, 2) if run.api_calls else None,
     }
 
 
@@ -200,9 +211,9 @@ def main() -> None:
         time.sleep(settings.CC_RATE_WINDOW_MS / 1000)
 
         log("full sync ...")
-        run, wall = run_sync(membership, "full")
+        run, wall, queries = run_sync(membership, "full")
         print(json.dumps(report(
-            run, wall=wall, contacts=args.contacts, changed=0,
+            run, wall=wall, queries=queries, contacts=args.contacts, changed=0,
             min_calls=math.ceil(args.contacts / PAGE) + SMALL_COLLECTIONS,
         )), flush=True)
 
@@ -215,10 +226,10 @@ def main() -> None:
         log(f"changed: {counts}")
 
         log("incremental sync ...")
-        run, wall = run_sync(membership, "incremental")
+        run, wall, queries = run_sync(membership, "incremental")
         by_update = counts["edited"] + counts["deleted"]
         print(json.dumps(report(
-            run, wall=wall, contacts=args.contacts, changed=sum(counts.values()),
+            run, wall=wall, queries=queries, contacts=args.contacts, changed=sum(counts.values()),
             min_calls=(math.ceil(by_update / PAGE) + math.ceil(counts["unsubscribed"] / PAGE)
                        + SMALL_COLLECTIONS),
         ) | {"edited": counts["edited"], "unsubscribed": counts["unsubscribed"],
