@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.constantcontact",
     "apps.contacts",
     "apps.campaigns",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -74,7 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "apps.core.context_processors.navigation",
+                "apps.dashboard.context_processors.navigation",
             ],
         },
     },

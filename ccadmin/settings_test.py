@@ -36,5 +36,5 @@ CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER"
 # Serve static files straight from static/ (no collectstatic before tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
-CCADMIN_ALLOW_DEMO = True  # tests use the demo account (apps.core.demo)
+CCADMIN_ALLOW_DEMO = True  # tests use the demo account (apps.accounts.demo)
 CCADMIN_FERNET_KEYS = ["fthDzx2cxrj7Pg5SFsMDn0co3Kj3644hEOwM9TjdiRc="]  # a test-only key

@@ -3,10 +3,11 @@
 from django.urls import include, path
 
 from apps.accounts import profile_views
-from apps.core import views as core_views
+from apps.core.views import healthz
+from apps.dashboard import views as dashboard_views
 
 workspace_patterns = [
-    path("", include("apps.core.urls")),
+    path("", include("apps.dashboard.urls")),
     path("", include("apps.contacts.urls")),
     path("", include("apps.campaigns.urls")),
     path("team/", include("apps.accounts.urls")),
@@ -15,8 +16,8 @@ workspace_patterns = [
 ]
 
 urlpatterns = [
-    path("", core_views.index, name="index"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("", dashboard_views.index, name="index"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("profile/", profile_views.profile, name="accounts_profile"),
     path("invitations/", include("apps.accounts.invitation_urls")),

@@ -4,6 +4,8 @@ login refused by the lockout is audited."""
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import ValidationError
 
+from apps.accounts.events import login_locked_out
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
@@ -16,8 +18,8 @@ class AccountAdapter(DefaultAccountAdapter):
             super().pre_authenticate(request, **credentials)
         except ValidationError:
             # allauth's login_failed rate limit refused the attempt before any
-            # password check, and sends no signal for it: audit the lockout here.
-            from apps.audit.receivers import record_login_locked_out
-
-            record_login_locked_out(request=request, login=credentials.get("email", ""))
+            # password check, and sends no signal for it: announce the lockout
+            # (apps.audit.receivers records it).
+            login_locked_out.send(sender=type(self), request=request,
+                                  login=credentials.get("email", ""))
             raise

@@ -1,4 +1,8 @@
-"""Writes for workspaces, roles, memberships and invitations. Every change is audited."""
+"""Writes for workspaces, roles, memberships and invitations.
+
+Every change is announced (`apps.accounts.events`) and so lands in the audit
+log, in the same transaction as the change.
+"""
 
 import hashlib
 import secrets
@@ -13,7 +17,8 @@ from django.utils.text import slugify
 
 from apps.accounts.grants import PRESETS, Access, Area
 from apps.accounts.models import Invitation, Membership, Role, User, Workspace
-from apps.audit.services import audit_event_record
+from apps.accounts.events import announce
+from apps.accounts.selectors import invitation_for_token as invitation_with_hash
 
 
 def _grants_as_json(grants: dict) -> dict[str, str]:
@@ -37,7 +42,7 @@ def workspace_create(*, name: str, admin: User, slug: str = "") -> Workspace:
             for preset in PRESETS
         }
         Membership.objects.create(workspace=workspace, user=admin, role=roles["admin"])
-        audit_event_record(
+        announce(
             action="workspace.created", actor=admin, workspace=workspace, target=workspace.name
         )
     return workspace
@@ -87,7 +92,7 @@ def invitation_create(
             invited_by=invited_by,
             expires_at=now + timedelta(days=settings.INVITATION_LIFETIME_DAYS),
         )
-        audit_event_record(
+        announce(
             action="invitation.created", actor=invited_by, workspace=workspace,
             target=email, details={"role": role.name},
         )
@@ -95,10 +100,8 @@ def invitation_create(
 
 
 def invitation_for_token(*, token: str) -> Invitation | None:
-    return (
-        Invitation.objects.select_related("workspace", "role")
-        .filter(token_hash=_hash_token(token)).first()
-    )
+    """The invitation a link's raw token names (the database holds only hashes)."""
+    return invitation_with_hash(token_hash=_hash_token(token))
 
 
 def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
@@ -106,7 +109,7 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> None:
         raise ValidationError("Only a pending invitation can be revoked.")
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    audit_event_record(
+    announce(
         action="invitation.revoked", actor=actor, workspace=invitation.workspace,
         target=invitation.email,
     )
@@ -127,7 +130,7 @@ def invitation_accept(
             user = User.objects.create_user(
                 email=invitation.email, password=password, full_name=full_name
             )
-            audit_event_record(
+            announce(
                 action="account.created", actor=user, workspace=invitation.workspace,
                 target=user.email, details={"via": "invitation"},
             )
@@ -140,12 +143,12 @@ def invitation_accept(
         )
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
-        audit_event_record(
+        announce(
             action="invitation.accepted", actor=user, workspace=invitation.workspace,
             target=invitation.email, details={"role": membership.role.name},
         )
         if created:
-            audit_event_record(
+            announce(
                 action="membership.created", actor=user, workspace=invitation.workspace,
                 target=user.email, details={"role": membership.role.name},
             )
@@ -164,7 +167,7 @@ def membership_change_role(*, membership: Membership, role: Role, actor: User) -
         membership.save(update_fields=["role"])
         if _admin_count(membership.workspace) == 0:
             raise ValidationError("A workspace must keep at least one admin.")
-        audit_event_record(
+        announce(
             action="membership.role_changed", actor=actor, workspace=membership.workspace,
             target=membership.user.email, details={"from": old_role.name, "to": role.name},
         )
@@ -178,7 +181,7 @@ def membership_remove(*, membership: Membership, actor: User) -> None:
         membership.delete()
         if _admin_count(workspace) == 0:
             raise ValidationError("A workspace must keep at least one admin.")
-        audit_event_record(
+        announce(
             action="membership.removed", actor=actor, workspace=workspace, target=email,
             details={"role": role_name},
         )
@@ -217,7 +220,7 @@ def role_save(
                 "(Account: write). Give another member an admin role first."
             )
         after = _role_snapshot(role)
-        audit_event_record(
+        announce(
             action="role.created" if created else "role.updated", actor=actor,
             workspace=workspace, target=role.name,
             details={"grants": after} if created else {
@@ -245,7 +248,7 @@ def role_delete(*, role: Role, actor: User) -> None:
     with transaction.atomic():
         role.invitations.all().delete()
         role.delete()
-        audit_event_record(action="role.deleted", actor=actor, workspace=workspace, target=name)
+        announce(action="role.deleted", actor=actor, workspace=workspace, target=name)
 
 
 def workspace_update_settings(
@@ -264,7 +267,7 @@ def workspace_update_settings(
             setattr(workspace, field, value)
     if changes:
         workspace.save(update_fields=list(changes))
-        audit_event_record(
+        announce(
             action="workspace.settings_changed", actor=actor, workspace=workspace,
             target=workspace.name, details={"changes": changes},
         )
@@ -283,7 +286,7 @@ def user_update_profile(*, user: User, full_name: str, time_zone: str) -> User:
             setattr(user, field, value)
     if changes:
         user.save(update_fields=list(changes))
-        audit_event_record(
+        announce(
             action="profile.changed", actor=user, target=user.email,
             details={"changes": changes},
         )

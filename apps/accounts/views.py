@@ -8,23 +8,20 @@ is shown to the admin and changes nothing.
 """
 
 import logging
-from datetime import timedelta
 
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.accounts.access import workspace_view
 from apps.accounts.emails import invitation_email_send
 from apps.accounts.forms import (
     InvitationAcceptForm,
@@ -34,7 +31,19 @@ from apps.accounts.forms import (
     WorkspaceSettingsForm,
 )
 from apps.accounts.grants import Access, Area
-from apps.accounts.models import Invitation, Membership, Role, User
+from apps.accounts.models import Invitation, Role
+from apps.accounts.selectors import (
+    account_exists,
+    invitation_in_workspace,
+    invitations_recent,
+    member_rows,
+    membership_in_workspace,
+    role_in_workspace,
+    roles_with_use,
+    user_has_mfa,
+    workspace_memberships,
+    workspace_roles,
+)
 from apps.accounts.services import (
     invitation_accept,
     invitation_create,
@@ -46,43 +55,12 @@ from apps.accounts.services import (
     role_save,
     workspace_update_settings,
 )
-from apps.core.access import user_has_mfa, workspace_view
-from apps.core.htmx import HtmxHttpRequest
+from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 logger = logging.getLogger(__name__)
 
-# Expired and revoked invitations stay listed this long, so an admin can see
-# why someone's link stopped working, without the list growing for ever.
-RECENT_INVITATIONS = timedelta(days=30)
-
-
-def _is_fragment_request(request: HtmxHttpRequest) -> bool:
-    # Boosted requests want the whole page; only explicit hx-* requests want a fragment.
-    return bool(request.htmx) and not request.htmx.boosted
-
-
 def _error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
-
-
-# --- Lookups, always scoped to the member's workspace (404 for anything else) ---
-
-def _membership_in_workspace(request: HttpRequest, member_id: int) -> Membership:
-    return get_object_or_404(
-        Membership.objects.select_related("user", "role", "workspace"),
-        pk=member_id, workspace=request.workspace,
-    )
-
-
-def _role_in_workspace(request: HttpRequest, role_id: int) -> Role:
-    return get_object_or_404(Role, pk=role_id, workspace=request.workspace)
-
-
-def _invitation_in_workspace(request: HttpRequest, invitation_id: int) -> Invitation:
-    return get_object_or_404(
-        Invitation.objects.select_related("workspace"), pk=invitation_id,
-        workspace=request.workspace,
-    )
 
 
 def _members_url(request: HttpRequest) -> str:
@@ -91,36 +69,14 @@ def _members_url(request: HttpRequest) -> str:
 
 # --- Members and invitations ---------------------------------------------------
 
-def _workspace_roles(request: HttpRequest) -> list[Role]:
-    return list(Role.objects.filter(workspace=request.workspace).order_by("name"))
-
-
-def _member_rows(memberships: list[Membership]) -> list[dict]:
-    with_mfa = set(
-        Authenticator.objects.filter(
-            user_id__in=[m.user_id for m in memberships], type=Authenticator.Type.TOTP
-        ).values_list("user_id", flat=True)
-    )
-    return [{"membership": m, "mfa": m.user_id in with_mfa} for m in memberships]
-
-
 @require_GET
 @workspace_view(Area.ACCOUNT, Access.WRITE)
 def members(request: HtmxHttpRequest) -> HttpResponse:
-    memberships = list(
-        Membership.objects.filter(workspace=request.workspace)
-        .select_related("user", "role").order_by("user__full_name", "user__email")
-    )
-    since = timezone.now() - RECENT_INVITATIONS
-    invitations = (
-        Invitation.objects.filter(workspace=request.workspace, accepted_at=None)
-        .filter(Q(revoked_at=None, expires_at__gt=since) | Q(revoked_at__gte=since))
-        .select_related("role", "invited_by")
-    )
+    workspace = request.workspace
     return render(request, "accounts/members.html", {
-        "rows": _member_rows(memberships),
-        "roles": _workspace_roles(request),
-        "invitations": invitations,
+        "rows": member_rows(memberships=workspace_memberships(workspace=workspace)),
+        "roles": workspace_roles(workspace=workspace),
+        "invitations": invitations_recent(workspace=workspace),
         "invite_form": InviteForm(workspace=request.workspace),
         "invitation_lifetime_days": settings.INVITATION_LIFETIME_DAYS,
     })
@@ -165,7 +121,7 @@ def invite(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 @workspace_view(Area.ACCOUNT, Access.WRITE)
 def member_role(request: HtmxHttpRequest, member_id: int) -> HttpResponse:
-    membership = _membership_in_workspace(request, member_id)
+    membership = membership_in_workspace(workspace=request.workspace, member_id=member_id)
     form = MemberRoleForm(request.POST, workspace=request.workspace)
     error = notice = ""
     if not form.is_valid():
@@ -183,11 +139,12 @@ def member_role(request: HtmxHttpRequest, member_id: int) -> HttpResponse:
     if membership.user_id == request.user.pk and not membership.role.is_admin:
         # The admin demoted themselves: this page is no longer theirs to see.
         messages.success(request, f"{notice} You no longer administer this workspace.")
-        home = reverse("core:home", kwargs={"workspace_slug": request.workspace.slug})
+        home = reverse("dashboard:home", kwargs={"workspace_slug": request.workspace.slug})
         return HttpResponseClientRedirect(home) if request.htmx else redirect(home)
-    if _is_fragment_request(request):
+    if wants_fragment(request):
         return render(request, "accounts/members.html#member-row", {
-            "row": _member_rows([membership])[0], "roles": _workspace_roles(request),
+            "row": member_rows(memberships=[membership])[0],
+            "roles": workspace_roles(workspace=request.workspace),
             "row_error": error, "row_notice": notice,
         })
     if error:
@@ -200,7 +157,7 @@ def member_role(request: HtmxHttpRequest, member_id: int) -> HttpResponse:
 @require_POST
 @workspace_view(Area.ACCOUNT, Access.WRITE)
 def member_remove(request: HtmxHttpRequest, member_id: int) -> HttpResponse:
-    membership = _membership_in_workspace(request, member_id)
+    membership = membership_in_workspace(workspace=request.workspace, member_id=member_id)
     name, is_self = membership.user.display_name, membership.user_id == request.user.pk
     try:
         membership_remove(membership=membership, actor=request.user)
@@ -214,7 +171,8 @@ def member_remove(request: HtmxHttpRequest, member_id: int) -> HttpResponse:
 @require_POST
 @workspace_view(Area.ACCOUNT, Access.WRITE)
 def invitation_revoke_view(request: HtmxHttpRequest, invitation_id: int) -> HttpResponse:
-    invitation = _invitation_in_workspace(request, invitation_id)
+    invitation = invitation_in_workspace(workspace=request.workspace,
+                                         invitation_id=invitation_id)
     try:
         invitation_revoke(invitation=invitation, actor=request.user)
     except ValidationError as error:
@@ -229,14 +187,7 @@ def invitation_revoke_view(request: HtmxHttpRequest, invitation_id: int) -> Http
 @require_GET
 @workspace_view(Area.ACCOUNT, Access.WRITE)
 def roles(request: HtmxHttpRequest) -> HttpResponse:
-    pending = Q(
-        invitations__accepted_at=None, invitations__revoked_at=None,
-        invitations__expires_at__gt=timezone.now(),
-    )
-    role_list = list(Role.objects.filter(workspace=request.workspace).annotate(
-        member_count=Count("memberships", distinct=True),
-        invitation_count=Count("invitations", filter=pending, distinct=True),
-    ).order_by("name"))
+    role_list = roles_with_use(workspace=request.workspace)
     # Areas down, roles across: the grant matrix reads as "who may do what here".
     matrix = [
         {"area": area, "cells": [role.access_for(area) for role in role_list]} for area in Area
@@ -262,7 +213,7 @@ def _role_form_page(request: HtmxHttpRequest, role: Role | None) -> HttpResponse
             messages.success(request, f"Role “{saved.name}” saved.")
             if saved.pk == request.membership.role_id and not saved.is_admin:
                 # They took account write away from their own role (another admin remains).
-                return redirect("core:home", workspace_slug=request.workspace.slug)
+                return redirect("dashboard:home", workspace_slug=request.workspace.slug)
             return redirect("accounts:roles", workspace_slug=request.workspace.slug)
     return render(request, "accounts/role_form.html", {"form": form, "role": role})
 
@@ -276,13 +227,13 @@ def role_create(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @workspace_view(Area.ACCOUNT, Access.WRITE)
 def role_edit(request: HtmxHttpRequest, role_id: int) -> HttpResponse:
-    return _role_form_page(request, _role_in_workspace(request, role_id))
+    return _role_form_page(request, role_in_workspace(workspace=request.workspace, role_id=role_id))
 
 
 @require_POST
 @workspace_view(Area.ACCOUNT, Access.WRITE)
 def role_delete_view(request: HtmxHttpRequest, role_id: int) -> HttpResponse:
-    role = _role_in_workspace(request, role_id)
+    role = role_in_workspace(workspace=request.workspace, role_id=role_id)
     name = role.name
     try:
         role_delete(role=role, actor=request.user)
@@ -346,7 +297,7 @@ def accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
             return _accept_and_enter(request, invitation, user=user)
         return _accept_page(request, invitation, "confirm")
 
-    if User.objects.filter(email__iexact=invitation.email).exists():
+    if account_exists(email=invitation.email):
         login_url = f"{reverse('account_login')}?{urlencode({'next': request.path})}"
         return _accept_page(request, invitation, "log_in", login_url=login_url)
 
@@ -378,4 +329,4 @@ def _accept_and_enter(request, invitation: Invitation, *, user=None, form=None, 
     messages.success(
         request, f"Welcome to {membership.workspace.name}. You are {membership.role.name} here."
     )
-    return redirect("core:home", workspace_slug=membership.workspace.slug)
+    return redirect("dashboard:home", workspace_slug=membership.workspace.slug)

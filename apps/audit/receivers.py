@@ -1,4 +1,9 @@
-"""Audit events for sign-in activity (connected in AuditConfig.ready).
+"""Audit events for what accounts announces and for sign-in activity (connected
+in AuditConfig.ready).
+
+Team changes (invitations, roles, memberships, settings) arrive as
+`apps.accounts.events.account_changed`: accounts sits below the audit log and
+announces them rather than importing it.
 
 Signing in, out, changing a password and setting up two-factor authentication
 belong to a person, not to a workspace, so these events carry no workspace; the
@@ -23,6 +28,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 
+from apps.accounts import events as account_events
 from apps.audit.models import Outcome
 from apps.audit.services import audit_event_record
 
@@ -72,6 +78,15 @@ def _signed_in_actor(request, user):
     return user
 
 
+# --- Team changes ---------------------------------------------------------------------
+
+
+@receiver(account_events.account_changed, dispatch_uid="audit_account_changed")
+def on_account_changed(sender, action, actor, workspace, target, details, **kwargs) -> None:
+    audit_event_record(action=action, actor=actor, workspace=workspace, target=target,
+                       details=details)
+
+
 # --- Signing in and out -----------------------------------------------------------
 
 
@@ -106,12 +121,13 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     )
 
 
-def record_login_locked_out(*, request, login: str) -> None:
+@receiver(account_events.login_locked_out, dispatch_uid="audit_login_locked_out")
+def on_login_locked_out(sender, request, login: str, **kwargs) -> None:
     """Audit a sign-in that allauth's `login_failed` rate limit refused.
 
     allauth sends no signal for this: it raises the "too many login attempts"
     form error from `DefaultAccountAdapter.pre_authenticate`, so our account
-    adapter calls this from its override of that method.
+    adapter announces it from its override of that method.
     """
     target = _target_for(login)
     # The cache key is a hash: raw addresses (or whatever was typed) stay out of Redis keys.

@@ -19,7 +19,7 @@ from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import AuditPage, audit_event_filter, audit_event_page
 from apps.audit.services import audit_event_record
-from apps.core.access import workspace_view
+from apps.accounts.access import workspace_view
 
 TEMPLATE = "audit/events.html"
 

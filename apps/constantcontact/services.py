@@ -8,7 +8,8 @@ from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Membership, Workspace
+from apps.accounts.models import Workspace
+from apps.accounts.selectors import workspace_admin_emails
 from apps.audit.models import Outcome
 from apps.audit.services import audit_event_record
 from apps.constantcontact.models import Connection
@@ -20,14 +21,6 @@ def connection_for(*, workspace: Workspace) -> Connection:
     """The workspace's connection row, created (not connected) on first use."""
     connection, _ = Connection.objects.get_or_create(workspace=workspace)
     return connection
-
-
-def workspace_admin_emails(*, workspace: Workspace) -> list[str]:
-    memberships = Membership.objects.filter(
-        workspace=workspace, user__is_active=True
-    ).select_related("user", "role")
-    # Grants are JSON on the role, so "is an admin" is decided in Python.
-    return sorted(m.user.email for m in memberships if m.role.is_admin)
 
 
 def connection_mark_needs_reconnect(*, connection: Connection, reason: str) -> None:

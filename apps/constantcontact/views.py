@@ -57,7 +57,8 @@ from apps.constantcontact.selectors import (
     connection_health,
 )
 from apps.constantcontact.services import connection_for
-from apps.core.access import user_has_mfa, workspace_view
+from apps.accounts.access import workspace_view
+from apps.accounts.selectors import user_has_mfa
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 logger = logging.getLogger(__name__)

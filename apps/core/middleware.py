@@ -1,7 +1,7 @@
 """A guard that no workspace page can ship without the access check.
 
 Every URL that names a workspace must be served by a view wrapped in
-`apps.core.access.workspace_view`; a view that forgot it fails closed here.
+`apps.accounts.access.workspace_view`; a view that forgot it fails closed here.
 """
 
 from django.core.exceptions import PermissionDenied

@@ -1,87 +1,17 @@
-"""The dashboard's frame: the landing redirect, workspace overview, area pages, health."""
+"""The health endpoint load balancers and compose health checks probe."""
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from apps.accounts.grants import Access, Area
-from apps.accounts.models import Membership
-from apps.core.access import workspace_view
-from apps.core.navigation import NAV_ITEMS
 from apps.core.redis import redis_ping
-
-# What each area will hold, said plainly until its screens land.
-AREA_PLANS = {
-    Area.CONTACTS: "Browse, search and edit the account's contacts, with their lists, "
-    "tags, custom fields and subscription status.",
-    Area.LISTS: "Create, rename and delete contact lists and see who is on each.",
-    Area.TAGS: "Create, rename and delete tags and see how many contacts carry each.",
-    Area.CUSTOM_FIELDS: "Define the extra fields stored on each contact.",
-    Area.SEGMENTS: "Build segments: audiences defined by rules over contact data.",
-    Area.BULK: "Import and export contacts, change list membership in bulk and delete "
-    "contacts in bulk, with live progress.",
-    Area.CAMPAIGNS: "Draft email campaigns, preview them, send tests, get them approved, "
-    "and schedule or unschedule the send.",
-    Area.REPORTS: "Opens, clicks, bounces and opt-outs per campaign, as charts and tables.",
-    Area.ACCOUNT: "The Constant Contact account's details and its verified sender addresses.",
-}
-
-
-@require_GET
-def index(request: HttpRequest):
-    """Send a member to their workspace; explain what to do if they have none."""
-    if not request.user.is_authenticated:
-        return redirect("account_login")
-    memberships = list(
-        Membership.objects.filter(user=request.user).select_related("workspace")
-        .order_by("workspace__name")
-    )
-    if len(memberships) == 1:
-        return redirect("core:home", workspace_slug=memberships[0].workspace.slug)
-    return render(request, "core/index.html", {"memberships": memberships})
-
-
-@require_GET
-@workspace_view()
-def home(request: HttpRequest):
-    plans = _visible_plans(request.role, request.workspace)
-    return render(request, "core/home.html", {"area_plans": plans})
-
-
-def _visible_plans(role, workspace) -> list[dict]:
-    url_names = {item.area: item.url_name for item in NAV_ITEMS if item.section == "work"}
-    return [
-        {"area": area, "label": area.label, "plan": plan, "access": role.access_for(area),
-         "url": reverse(url_names[area], kwargs={"workspace_slug": workspace.slug})}
-        for area, plan in AREA_PLANS.items()
-        if role.allows(area, Access.READ)
-    ]
-
-
-def area_page(area: Area):
-    """A page for an area whose screens have not landed yet (it says so; no fake data)."""
-
-    @require_GET
-    @workspace_view(area, Access.READ)
-    def view(request: HttpRequest):
-        return render(
-            request,
-            "core/area.html",
-            {"area": area, "label": area.label, "plan": AREA_PLANS[area],
-             "access": request.role.access_for(area)},
-        )
-
-    view.__name__ = f"area_{area.value}"
-    return view
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest):
-    """For load balancers and compose health checks: is the database and Redis reachable?"""
+    """Is the database reachable, and Redis? 200 when both answer, 503 otherwise."""
     checks = {"database": _database_ok(), "redis": redis_ping()}
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "unhealthy",

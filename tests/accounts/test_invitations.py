@@ -49,7 +49,7 @@ def test_accepting_creates_the_account_and_membership_and_logs_in(client, world,
     invitation, link = invited
     response = sign_up(client, link)
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:home", args=[world.workspace.slug])
+    assert response["Location"] == reverse("dashboard:home", args=[world.workspace.slug])
 
     user = User.objects.get(email="newcomer@example.com")
     assert user.full_name == "New Comer"
@@ -146,7 +146,7 @@ def test_the_invitee_logged_in_accepts_with_one_button(client, world, invited):
 
     response = client.post(link)
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:home", args=[world.workspace.slug])
+    assert response["Location"] == reverse("dashboard:home", args=[world.workspace.slug])
     joined = Membership.objects.get(workspace=world.workspace, user=user)
     assert joined.role == world.roles["editor"]
 

@@ -4,10 +4,7 @@ import json
 import re
 
 import pytest
-from allauth.account.adapter import DefaultAccountAdapter
-from django.conf import settings
 from django.core import mail
-from django.utils.module_loading import import_string
 
 from apps.audit.models import AuditEvent, Outcome
 from apps.audit.receivers import UNKNOWN_ACCOUNT
@@ -108,17 +105,6 @@ def test_lockout_is_per_address(client, world):
     assert _is_signed_in(client)
 
 
-def _adapter_audits_lockouts() -> bool:
-    adapter = import_string(settings.ACCOUNT_ADAPTER)
-    return adapter.pre_authenticate is not DefaultAccountAdapter.pre_authenticate
-
-
-@pytest.mark.xfail(
-    not _adapter_audits_lockouts(),
-    reason="needs the account adapter to call apps.audit.receivers.record_login_locked_out "
-    "from pre_authenticate (see the audit work's report)",
-    strict=True,
-)
 def test_lockout_is_audited(client, world):
     for _ in range(5):
         _sign_in(client, "editor@example.com", WRONG_PASSWORD)

@@ -174,7 +174,7 @@ def test_dropping_account_write_from_ones_own_role_is_allowed_when_another_admin
         admin_data(world, grant_account="read"),
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:home", args=[world.workspace.slug])
+    assert response["Location"] == reverse("dashboard:home", args=[world.workspace.slug])
     assert not Role.objects.get(pk=world.roles["admin"].pk).is_admin
 
 

@@ -148,7 +148,7 @@ def test_an_admin_who_demotes_themselves_is_sent_home(admin_client, world):
         {"role": world.roles["viewer"].pk},
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:home", args=[world.workspace.slug])
+    assert response["Location"] == reverse("dashboard:home", args=[world.workspace.slug])
     assert membership(world, world.admin).role == world.roles["viewer"]
 
 
@@ -329,7 +329,7 @@ def test_requiring_mfa_sends_members_without_it_to_set_it_up(admin_client, clien
     world.workspace.refresh_from_db()
     assert world.workspace.require_mfa is True
     client.force_login(world.viewer)
-    response = client.get(reverse("core:home", args=[world.workspace.slug]))
+    response = client.get(reverse("dashboard:home", args=[world.workspace.slug]))
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
 

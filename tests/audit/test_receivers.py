@@ -2,12 +2,17 @@
 
 from django.test import RequestFactory
 
+from apps.accounts.events import login_locked_out
 from apps.audit.models import AuditEvent, Outcome
-from apps.audit.receivers import UNKNOWN_ACCOUNT, record_login_locked_out
+from apps.audit.receivers import UNKNOWN_ACCOUNT
 
 
 def _request():
     return RequestFactory().post("/accounts/login/", REMOTE_ADDR="203.0.113.9")
+
+
+def record_login_locked_out(*, request, login: str) -> None:
+    login_locked_out.send(sender=None, request=request, login=login)
 
 
 def test_a_lockout_is_recorded_once_a_minute_per_address(world):

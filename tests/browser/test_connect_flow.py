@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from apps.constantcontact.models import Connection
-from apps.core.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, demo_ensure
+from apps.accounts.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, demo_ensure
 
 ccsim = pytest.importorskip("ccsim")
 

@@ -30,7 +30,7 @@ from apps.campaigns.selectors.account import (
 from apps.campaigns.services.account import AccountPartlySaved, account_update
 from apps.constantcontact.errors import ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
-from apps.core.access import workspace_view
+from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 PAGE = "campaigns/account/index.html"

@@ -33,7 +33,7 @@ from apps.campaigns.services.approvals import (
 from apps.constantcontact.errors import ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, gate_for
-from apps.core.access import workspace_view
+from apps.accounts.access import workspace_view
 
 PAGE = "campaigns/approvals/review.html"
 

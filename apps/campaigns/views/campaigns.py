@@ -55,7 +55,7 @@ from apps.campaigns.templatetags.campaign_times import member_zone_name, zone_na
 from apps.constantcontact.errors import Conflict, ConstantContactError, ValidationError
 from apps.constantcontact.explain import upstream_error_message
 from apps.contacts.models import SyncRun
-from apps.core.access import workspace_view
+from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 # Campaign counts are small (hundreds), so plain page numbers are fine here.

@@ -44,7 +44,7 @@ from apps.campaigns.services.sending import (
 from apps.constantcontact.errors import ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, gate_for
-from apps.core.access import workspace_view
+from apps.accounts.access import workspace_view
 
 # htmx stops polling when a poll is answered with this status (htmx docs, "polling").
 HTMX_STOP_POLLING = 286

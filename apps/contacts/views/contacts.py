@@ -50,7 +50,7 @@ from apps.contacts.selectors.custom_fields import custom_field_rows
 from apps.contacts.selectors.lists import contact_list_for
 from apps.contacts.selectors.tags import tag_for
 from apps.contacts.services import contacts as services
-from apps.core.access import workspace_view
+from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 LIST_TEMPLATE = "contacts/contacts/list.html"

@@ -26,7 +26,7 @@ from apps.contacts.selectors.custom_fields import (
     custom_field_usage,
 )
 from apps.contacts.services import custom_fields as services
-from apps.core.access import workspace_view
+from apps.accounts.access import workspace_view
 
 DUPLICATE_LABEL = (
     "Constant Contact already has a custom field with this label (labels are compared "

@@ -29,7 +29,7 @@ from apps.contacts.selectors.lists import (
     list_usage,
 )
 from apps.contacts.services import lists as services
-from apps.core.access import workspace_view
+from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 DUPLICATE_NAME = (

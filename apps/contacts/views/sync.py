@@ -27,7 +27,7 @@ from apps.contacts.selectors.sync import (
     sync_schedule,
 )
 from apps.contacts.services.sync import contacts_sync_start
-from apps.core.access import workspace_view
+from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest
 
 # htmx stops polling when a poll is answered with this status (htmx docs, "polling").

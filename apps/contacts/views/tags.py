@@ -23,7 +23,7 @@ from apps.contacts.forms.tags import TagForm
 from apps.contacts.models import Tag
 from apps.contacts.selectors.tags import tag_for, tag_rows, tag_usage
 from apps.contacts.services import tags as services
-from apps.core.access import workspace_view
+from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 DUPLICATE_NAME = (

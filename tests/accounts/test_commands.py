@@ -7,8 +7,8 @@ from django.core.management import CommandError, call_command
 
 from apps.accounts.models import Membership, User, Workspace
 from apps.audit.models import AuditEvent
-from apps.core.demo import DEMO_ADMIN_EMAIL as DEMO_EMAIL
-from apps.core.demo import DEMO_ADMIN_PASSWORD as DEMO_PASSWORD
+from apps.accounts.demo import DEMO_ADMIN_EMAIL as DEMO_EMAIL
+from apps.accounts.demo import DEMO_ADMIN_PASSWORD as DEMO_PASSWORD
 from tests.factories import UserFactory
 
 

@@ -7,20 +7,19 @@
 - members of a workspace that requires MFA, without MFA set up, are sent to set it up.
 It sets `request.workspace`, `request.membership` and `request.role`, and records
 its rule on the view so the access-matrix test and the navigation can read it.
+`apps.core.middleware` refuses any workspace URL whose view lacks a rule.
 """
 
 from dataclasses import dataclass
 from functools import wraps
 
-from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect
 
 from apps.accounts.grants import Access, Area, Capability
-from apps.accounts.models import Membership
+from apps.accounts.selectors import membership_for, user_has_mfa
 
 
 @dataclass(frozen=True)
@@ -35,22 +34,6 @@ class AccessRule:
         if self.capability is not None and not role.has_capability(self.capability):
             return False
         return True
-
-
-def membership_for(*, user, workspace_slug: str) -> Membership:
-    """The member's membership in that workspace, or 404 for outsiders."""
-    membership = (
-        Membership.objects.select_related("workspace", "role")
-        .filter(user=user, workspace__slug=workspace_slug)
-        .first()
-    )
-    if membership is None:
-        raise Http404("No such workspace.")
-    return membership
-
-
-def user_has_mfa(user) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 def workspace_view(

@@ -18,7 +18,7 @@ from apps.accounts.models import Membership, Role
 from apps.accounts.services import invitation_create, role_save
 from apps.campaigns.models import Campaign, EmailActivity, SendJob
 from apps.contacts.models import Contact, ContactList, CustomField, SyncRun, Tag
-from apps.core.urls import UNBUILT_AREAS
+from apps.dashboard.views import UNBUILT_AREAS
 
 MEMBERS = ("admin", "editor", "approver", "viewer")
 
@@ -81,8 +81,8 @@ def _area(area: Area, access: Access = Access.READ, **more) -> dict:
 
 
 EXPECTED: dict[str, Rule] = {
-    "core:home": Rule(),
-    **{f"core:area_{area.value}": Rule(area=area) for area in UNBUILT_AREAS},
+    "dashboard:home": Rule(),
+    **{f"dashboard:area_{area.value}": Rule(area=area) for area in UNBUILT_AREAS},
     # Campaigns
     "campaigns:campaign_list": Rule(**_area(Area.CAMPAIGNS)),
     "campaigns:campaign_sync": Rule(**_area(Area.CAMPAIGNS, Access.WRITE), method="post"),
@@ -284,7 +284,7 @@ def test_public_pages_answer_anonymous_visitors(client, fx, name):
 def test_navigation_shows_only_what_the_role_may_use(client, world, member):
     client.force_login(world.user(member))
     role = Membership.objects.get(workspace=world.workspace, user=world.user(member)).role
-    html = client.get(reverse("core:home", kwargs={"workspace_slug": world.workspace.slug}))
+    html = client.get(reverse("dashboard:home", kwargs={"workspace_slug": world.workspace.slug}))
     html = html.content.decode()
     for name, rule in EXPECTED.items():
         if rule.method != "get" or rule.kwargs is not _no_kwargs:

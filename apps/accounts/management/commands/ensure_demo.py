@@ -1,7 +1,7 @@
 """`manage.py ensure_demo`: the local demo's login (`python3 dev.py run` calls it).
 
 The demo itself (who, which workspace, the published password) is defined once,
-in apps.core.demo. This command adds one rule on top: it only touches a database
+in apps.accounts.demo. This command adds one rule on top: it only touches a database
 that is the demo's own — empty, or holding the demo admin with the demo password —
 so pointing `dev.py run` at a real database can never plant a known login there.
 """
@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, demo_ensure
+from apps.accounts.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, demo_ensure
 
 
 class Command(BaseCommand):

@@ -20,15 +20,15 @@ class NavItem:
 
 
 NAV_ITEMS = (
-    NavItem("Overview", "core:home", None),
+    NavItem("Overview", "dashboard:home", None),
     NavItem("Contacts", "contacts:contact_list", Area.CONTACTS),
     NavItem("Lists", "contacts:list_index", Area.LISTS),
     NavItem("Tags", "contacts:tag_index", Area.TAGS),
     NavItem("Custom fields", "contacts:custom_field_index", Area.CUSTOM_FIELDS),
-    NavItem("Segments", "core:area_segments", Area.SEGMENTS),
-    NavItem("Bulk jobs", "core:area_bulk", Area.BULK),
+    NavItem("Segments", "dashboard:area_segments", Area.SEGMENTS),
+    NavItem("Bulk jobs", "dashboard:area_bulk", Area.BULK),
     NavItem("Campaigns", "campaigns:campaign_list", Area.CAMPAIGNS),
-    NavItem("Reports", "core:area_reports", Area.REPORTS),
+    NavItem("Reports", "dashboard:area_reports", Area.REPORTS),
     NavItem("Account", "campaigns:account", Area.ACCOUNT),
     # Readable by every role with Account read (health, budget); only admins get buttons.
     NavItem("Constant Contact", "constantcontact:connection", Area.ACCOUNT),
