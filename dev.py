@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -164,6 +164,16 @@ def command_test(pytest_args: list[str]) -> None:
         say(f"  browser tests: /usr/bin/chromium not found, {note}")
     say()
     os.chdir(ROOT)
+    # The layers first (pyproject.toml's import-linter contracts): an import that
+    # points up a floor, across areas or round in a circle fails the run.
+    say("→ Checking the layers (lint-imports)")
+    layers = subprocess.run([str(VENV / "bin" / "lint-imports"), "--no-cache"], env=env,
+                            capture_output=True, text=True)
+    if layers.returncode != 0:
+        print(layers.stdout + layers.stderr, end="", flush=True)
+        sys.exit(layers.returncode)
+    say("  every contract kept")
+    say()
     # exec: pytest's exit code is ours, and Ctrl-C reaches it directly.
     os.execve(sys.executable, [sys.executable, "-m", "pytest", *pytest_args], env)
 

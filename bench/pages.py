@@ -98,14 +98,7 @@ def seed(n: int, tag: str):
 
     from apps.accounts.models import Membership, Role, User
     from apps.accounts.services import workspace_create
-    from apps.contacts.models import (
-        Contact,
-        ContactList,
-        CustomField,
-        ListMembership,
-        Tag,
-        Tagging,
-    )
+    from apps.mirror.models import Contact, ContactList, CustomField, ListMembership, Tag, Tagging
 
     rng = random.Random(n)
     admin = User.objects.create_user(email=f"admin-{tag}@example.com",
@@ -197,8 +190,8 @@ def pages(workspace, client, lists, tags) -> list[tuple[str, str]]:
     """(name, url) for every measured page; page 2 of a sort follows a real cursor."""
     from django.urls import NoReverseMatch, reverse
 
-    from apps.contacts.models import Contact
     from apps.contacts.selectors.contacts import ContactFilters, Sort, contact_filter, contact_page
+    from apps.mirror.models import Contact
 
     slug = {"workspace_slug": workspace.slug}
     base = reverse("contacts:contact_list", kwargs=slug)

@@ -156,7 +156,7 @@ def run_sync(membership, kind: str) -> tuple[object, float, int]:
 
 def report(run, *, wall: float, queries: int, contacts: int, changed: int,
            min_calls: int) -> dict:
-    from apps.contacts.models import Contact
+    from apps.mirror.models import Contact
 
     bound = run.api_calls / CAP_RPS
     return {

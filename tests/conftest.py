@@ -1,8 +1,8 @@
 """The shared world every test can use: one workspace with an admin, an editor,
 an approver and a viewer, plus an outsider who belongs to another workspace."""
 
-import pytest
 from django.conf import settings
+import pytest
 
 from apps.accounts.models import Membership, Role
 from apps.accounts.services import workspace_create
@@ -55,3 +55,21 @@ def world(db) -> World:
 def admin_client(client, world):
     client.force_login(world.admin)
     return client
+
+
+@pytest.fixture
+def refuse_endpoint(monkeypatch):
+    """refuse_endpoint("contacts.create", error): that catalog endpoint raises
+    `error` at the gate; every other call goes through as usual."""
+    from apps.constantcontact.gate import ConstantContact
+
+    real_call = ConstantContact.call
+    refused: dict[str, Exception] = {}
+
+    def call(self, name, **kwargs):
+        if name in refused:
+            raise refused[name]
+        return real_call(self, name, **kwargs)
+
+    monkeypatch.setattr(ConstantContact, "call", call)
+    return refused.__setitem__

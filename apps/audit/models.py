@@ -20,6 +20,11 @@ class Outcome(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
+# Attempts made before anyone is signed in have no actor; the account they were
+# aimed at is the target. The audit screen matches these by target (see selectors).
+SIGN_IN_ATTEMPT_ACTIONS = ("login.failed", "login.locked_out", "login.mfa_failed")
+
+
 class AuditEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AuditLogIsAppendOnly("Audit events cannot be changed.")

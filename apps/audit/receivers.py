@@ -34,10 +34,6 @@ from apps.audit.services import audit_event_record
 
 UNKNOWN_ACCOUNT = "unknown account"
 
-# Attempts made before anyone is signed in have no actor; the account they were
-# aimed at is the target. The audit screen matches these by target (see selectors).
-SIGN_IN_ATTEMPT_ACTIONS = ("login.failed", "login.locked_out", "login.mfa_failed")
-
 # A locked address refuses attempts without hashing a password, so an attacker
 # could hammer it at full speed; one lockout event per address per minute is
 # enough to tell the story without letting them flood the log.

@@ -16,8 +16,7 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Membership, Workspace
-from apps.audit.models import AuditEvent
-from apps.audit.receivers import SIGN_IN_ATTEMPT_ACTIONS
+from apps.audit.models import SIGN_IN_ATTEMPT_ACTIONS, AuditEvent
 
 PAGE_SIZE = 50
 # The action list is a DISTINCT over the whole (scoped) log, the one query here

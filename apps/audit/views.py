@@ -7,7 +7,7 @@ screen offers to change or remove an event (the model refuses that anyway).
 import json
 from datetime import UTC
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -19,6 +19,7 @@ from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import AuditPage, audit_event_filter, audit_event_page
 from apps.audit.services import audit_event_record
+from apps.core.htmx import HtmxHttpRequest, wants_fragment
 from apps.accounts.access import workspace_view
 
 TEMPLATE = "audit/events.html"
@@ -34,7 +35,7 @@ def _detail_items(event: AuditEvent) -> list[tuple[str, str]]:
     return items
 
 
-def _filter_query(request: HttpRequest) -> str:
+def _filter_query(request: HtmxHttpRequest) -> str:
     """The current filters as a query string, without the page position."""
     query = request.GET.copy()
     for name in AuditFilterForm.PAGE_FIELDS:
@@ -44,7 +45,7 @@ def _filter_query(request: HttpRequest) -> str:
 
 @require_GET
 @workspace_view(Area.ACCOUNT, Access.WRITE)
-def events(request: HttpRequest) -> HttpResponse:
+def events(request: HtmxHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET, workspace=request.workspace)
     page = AuditPage()
     if form.is_valid():
@@ -56,11 +57,9 @@ def events(request: HttpRequest) -> HttpResponse:
     rows = [{"event": event, "details": _detail_items(event)} for event in page.events]
     # The filter form and the page links swap just the results; a boosted
     # navigation or a history restore needs the whole page.
-    htmx = request.htmx
-    partial = htmx and not htmx.boosted and not htmx.history_restore_request
     response = render(
         request,
-        f"{TEMPLATE}#results" if partial else TEMPLATE,
+        f"{TEMPLATE}#results" if wants_fragment(request) else TEMPLATE,
         {
             "form": form,
             "page": page,
@@ -75,7 +74,7 @@ def events(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @workspace_view(Area.ACCOUNT, Access.WRITE)
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: HtmxHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET, workspace=request.workspace)
     if not form.is_valid():
         return render(

@@ -1,5 +1,6 @@
 """Celery tasks of the campaigns area: running a send job (schedule, unschedule,
-test send) on the `interactive` queue, ahead of sync and bulk work.
+test send) on the `interactive` queue, ahead of sync and bulk work; one
+workspace's campaigns sync; and beat's dispatcher of those syncs.
 
 The task is thin: it takes the job's id and calls `send_job_run`, which records
 every outcome on the SendJob row the page polls. It owns the retries: a
@@ -11,11 +12,10 @@ Constant Contact's schedule before writing), so the redelivery can't double-send
 """
 
 from celery import shared_task
+from django.conf import settings
 
-# Celery's autodiscovery imports only `tasks` modules: this import registers the
-# campaigns sync's tasks (sync_tasks.py) with every worker.
-from apps.campaigns import sync_tasks  # noqa: F401
 from apps.campaigns.services.sending import JobShouldRetry, send_job_run
+from apps.campaigns.services.sync import campaigns_sync_run, campaigns_sync_schedule_all
 
 # Five tries over about two minutes (5, 10, 20, 40 s between them): long enough
 # to ride out a throttled second or a brief outage, short enough that the member
@@ -46,3 +46,21 @@ def send_job(self, job_id: int, personal_message: str = "") -> None:
                            retries=self.request.retries + 1)
             return
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
+
+
+# Bounded (the reasoning is beside the setting): past it something is stuck; the
+# soft limit lets the run record why it stopped.
+SYNC_SOFT_TIME_LIMIT = settings.CCADMIN_CAMPAIGNS_SYNC_TIME_LIMIT
+
+
+@shared_task(name="campaigns.sync", queue="default", soft_time_limit=SYNC_SOFT_TIME_LIMIT,
+             time_limit=SYNC_SOFT_TIME_LIMIT + 60)
+def campaigns_sync(workspace_id: int, sync_run_id: int, membership_id: int) -> None:
+    campaigns_sync_run(workspace_id=workspace_id, sync_run_id=sync_run_id,
+                       membership_id=membership_id)
+
+
+@shared_task(name="campaigns.sync_scheduled", queue="default")
+def campaigns_sync_scheduled() -> int:
+    """Run by beat every CCADMIN_CAMPAIGNS_SYNC_MINUTES; returns how many it started."""
+    return len(campaigns_sync_schedule_all())

@@ -27,6 +27,10 @@ class Scope(StrEnum):
     ACCOUNT_UPDATE = "account_update"
 
 
+# The scopes ccadmin asks for when an admin connects the account (contract §4).
+SCOPES = ("account_read", "account_update", "contact_data", "campaign_data", "offline_access")
+
+
 class Effect(StrEnum):
     """What a call does to the live account, for confirmations and the API page."""
 
@@ -70,8 +74,8 @@ class Endpoint:
         return self.method == "POST" and self.path.startswith("/activities/")
 
     @property
-    def method_name(self) -> str:
-        """The typed method on the gate that calls this endpoint."""
+    def anchor(self) -> str:
+        """An id for the endpoint's row on the API reference page."""
         return self.name.replace(".", "_")
 
     def __str__(self) -> str:

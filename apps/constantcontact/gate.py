@@ -1,19 +1,25 @@
 """The gate: the one entry point every other app uses to call Constant Contact.
 
     cc = gate_for(workspace=request.workspace, actor=Actor.member(request.membership))
-    page = cc.contacts_list(params={"limit": 500})
+    page = cc.call("contacts.get", contact_id=cc_id, params={"include": "list_memberships"})
     for page in cc.pages("contacts.list", params={"limit": 500}): ...
 
     cc = gate_for(workspace=ws, actor=Actor.job("contacts.sync", on_behalf_of=membership))
 
-Every call names its actor: a member, or a job acting for one. Before anything
-is sent the gate re-reads the member's role (a queued job must not run for
-someone who lost the grant meanwhile) and checks it allows the endpoint's area
-and access (and capability, for schedules), then checks the connection holds
-the endpoint's OAuth scope. A refused call raises GrantDenied and never leaves
-the machine. Every call, allowed or refused, is one audit event `cc.<operation>`
-with the outcome, status, error key, duration, attempts and the upstream
-request id — never tokens, query values or bodies (they hold personal data).
+Calls name a catalog endpoint (catalog.py, where each one's quirks are noted);
+path parameters go by name, a body as `json=`. Every call names its actor: a
+member, or a job acting for one. Before anything is sent the gate re-reads, in
+one query, the member's role and the workspace's connection — a queued job or a
+long sync must stop at its next call once the member lost the grant or the
+connection died — and checks the role allows the endpoint's area and access
+(and capability, for schedules) and the connection holds the endpoint's OAuth
+scope. A refused call raises GrantDenied and never leaves the machine. Every
+call, allowed or refused, is one audit event `cc.<operation>` with the outcome,
+status, error key, duration, attempts and the upstream request id — never
+tokens, query values or bodies (they hold personal data).
+
+One gate serves all the calls of one request or job: it keeps one API client
+(and the process keeps one pooled HTTP session), so a sync's pages reuse them.
 """
 
 from collections.abc import Iterator, Mapping
@@ -60,10 +66,9 @@ class Actor:
     def job(cls, name: str, *, on_behalf_of: Membership) -> "Actor":
         return cls(membership=on_behalf_of, job_name=name)
 
-    @property
-    def label(self) -> str:
-        email = self.membership.user.email
-        return f"{email} (job {self.job_name})" if self.job_name else email
+    def label_for(self, user) -> str:
+        """How the audit log names this actor: the person, and the job acting for them."""
+        return f"{user.email} (job {self.job_name})" if self.job_name else user.email
 
 
 def fill_path(entry: Endpoint, path_params: Mapping[str, Any]) -> str:
@@ -91,6 +96,10 @@ class ConstantContact:
         self.actor = actor
         self.interactive = interactive
         self._budget = budget
+        # Made on the first allowed call, then reused: the tokens follow the
+        # connection row each call's check reads.
+        self._tokens: ConnectionTokens | None = None
+        self._api: ApiClient | None = None
 
     @property
     def budget(self) -> ApiBudget:
@@ -125,12 +134,17 @@ class ConstantContact:
             yield result
 
     # --- checks, the call, the audit ----------------------------------------------
-    def _checked_membership(self, entry: Endpoint) -> Membership:
-        membership = (
-            Membership.objects.select_related("role", "user")
+    def _current_membership(self) -> Membership | None:
+        """The actor's membership as it stands now, with its role, its person and
+        the workspace's connection: one query, on every call."""
+        return (
+            Membership.objects.select_related("role", "user", "workspace__cc_connection")
             .filter(pk=self.actor.membership.pk, workspace=self.workspace)
             .first()
         )
+
+    def _checked(self, entry: Endpoint, membership: Membership | None) -> Connection:
+        """The workspace's connection, once `membership` and it allow `entry`."""
         if membership is None or not membership.user.is_active:
             raise GrantDenied("You are not a member of this workspace.", reason="not_a_member")
         role = membership.role
@@ -145,10 +159,10 @@ class ConstantContact:
                 f"Your role does not have the {entry.capability.value} capability.",
                 reason="capability_missing",
             )
-        return membership
-
-    def _checked_connection(self, entry: Endpoint) -> Connection:
-        connection = Connection.objects.filter(workspace=self.workspace).first()
+        try:
+            connection = membership.workspace.cc_connection
+        except Connection.DoesNotExist:
+            connection = None
         if connection is None or connection.status == Connection.Status.NOT_CONNECTED:
             raise NotConnected(error_key="not_connected")
         if connection.status == Connection.Status.NEEDS_RECONNECT:
@@ -161,14 +175,22 @@ class ConstantContact:
             )
         return connection
 
+    def _client(self, connection: Connection) -> ApiClient:
+        if self._api is None:
+            self._tokens = ConnectionTokens(connection)
+            self._api = ApiClient(tokens=self._tokens, budget=self.budget,
+                                  interactive=self.interactive)
+        else:
+            self._tokens.follow(connection)
+        return self._api
+
     def _run(self, entry: Endpoint, *, path: str, href: str, params: Params, json: Body,
              files: Any, data: Any) -> Result:
         started = time.monotonic()
-        user = self.actor.membership.user
+        membership = self._current_membership()
+        user = membership.user if membership is not None else self.actor.membership.user
         try:
-            membership = self._checked_membership(entry)
-            user = membership.user
-            connection = self._checked_connection(entry)
+            connection = self._checked(entry, membership)
         except GrantDenied as exc:
             self.budget.note("denied")
             self._audit(entry, path, user, Outcome.DENIED, started, error=exc, attempts=0)
@@ -176,8 +198,7 @@ class ConstantContact:
         except NotConnected as exc:
             self._audit(entry, path, user, Outcome.FAILURE, started, error=exc, attempts=0)
             raise
-        api = ApiClient(tokens=ConnectionTokens(connection), budget=self.budget,
-                        interactive=self.interactive)
+        api = self._client(connection)
         try:
             result = api.request(
                 entry.method, path="" if href else path, href=href, params=params, json=json,
@@ -217,242 +238,13 @@ class ConstantContact:
         audit_event_record(
             action=f"cc.{entry.name}",
             actor=user,
-            actor_label=self.actor.label,
+            actor_label=self.actor.label_for(user),
             workspace=self.workspace,
             # Ids only (checked by fill_path); never the query, which may hold an email.
             target=f"{entry.method} {path}",
             outcome=outcome,
             details=details,
         )
-
-    # --- one method per endpoint (see catalog.py for each one's notes) -------------
-    # Contacts
-    def contacts_list(self, *, params: Params = None) -> Result:
-        return self.call("contacts.list", params=params)
-
-    def contacts_get(self, *, contact_id: str, params: Params = None) -> Result:
-        return self.call("contacts.get", contact_id=contact_id, params=params)
-
-    def contacts_counts(self, *, params: Params = None) -> Result:
-        return self.call("contacts.counts", params=params)
-
-    def contacts_create(self, *, body: Body) -> Result:
-        return self.call("contacts.create", json=body)
-
-    def contacts_update(self, *, contact_id: str, body: Body) -> Result:
-        # A full replace: omitted top-level fields become null (contract §3.1, §5.4).
-        # GET with every include, merge, then PUT the whole contact.
-        return self.call("contacts.update", contact_id=contact_id, json=body)
-
-    def contacts_delete(self, *, contact_id: str) -> Result:
-        return self.call("contacts.delete", contact_id=contact_id)
-
-    def contacts_sign_up_form(self, *, body: Body) -> Result:
-        # Re-opts-in unsubscribed contacts (contract §3.1): only with explicit consent.
-        return self.call("contacts.sign_up_form", json=body)
-
-    # Lists
-    def lists_list(self, *, params: Params = None) -> Result:
-        return self.call("lists.list", params=params)
-
-    def lists_get(self, *, list_id: str, params: Params = None) -> Result:
-        return self.call("lists.get", list_id=list_id, params=params)
-
-    def lists_create(self, *, body: Body) -> Result:
-        return self.call("lists.create", json=body)
-
-    def lists_update(self, *, list_id: str, body: Body) -> Result:
-        return self.call("lists.update", list_id=list_id, json=body)
-
-    def lists_delete(self, *, list_id: str) -> Result:
-        # 202 + an activity: the delete finishes later (contract §3.2).
-        return self.call("lists.delete", list_id=list_id)
-
-    # Tags
-    def tags_list(self, *, params: Params = None) -> Result:
-        return self.call("tags.list", params=params)
-
-    def tags_get(self, *, tag_id: str, params: Params = None) -> Result:
-        return self.call("tags.get", tag_id=tag_id, params=params)
-
-    def tags_create(self, *, body: Body) -> Result:
-        return self.call("tags.create", json=body)
-
-    def tags_update(self, *, tag_id: str, body: Body) -> Result:
-        return self.call("tags.update", tag_id=tag_id, json=body)
-
-    def tags_delete(self, *, tag_id: str) -> Result:
-        # 202 + an activity (contract §3.3).
-        return self.call("tags.delete", tag_id=tag_id)
-
-    # Custom fields
-    def custom_fields_list(self, *, params: Params = None) -> Result:
-        return self.call("custom_fields.list", params=params)
-
-    def custom_fields_get(self, *, custom_field_id: str) -> Result:
-        return self.call("custom_fields.get", custom_field_id=custom_field_id)
-
-    def custom_fields_create(self, *, body: Body) -> Result:
-        return self.call("custom_fields.create", json=body)
-
-    def custom_fields_update(self, *, custom_field_id: str, body: Body) -> Result:
-        # Omitted properties are overwritten with null (contract §3.4).
-        return self.call("custom_fields.update", custom_field_id=custom_field_id, json=body)
-
-    def custom_fields_delete(self, *, custom_field_id: str) -> Result:
-        return self.call("custom_fields.delete", custom_field_id=custom_field_id)
-
-    # Segments
-    def segments_list(self, *, params: Params = None) -> Result:
-        return self.call("segments.list", params=params)
-
-    def segments_get(self, *, segment_id: int) -> Result:
-        return self.call("segments.get", segment_id=segment_id)
-
-    def segments_create(self, *, body: Body) -> Result:
-        return self.call("segments.create", json=body)
-
-    def segments_update(self, *, segment_id: int, body: Body) -> Result:
-        return self.call("segments.update", segment_id=segment_id, json=body)
-
-    def segments_rename(self, *, segment_id: int, name: str) -> Result:
-        return self.call("segments.rename", segment_id=segment_id, json={"name": name})
-
-    def segments_delete(self, *, segment_id: int) -> Result:
-        return self.call("segments.delete", segment_id=segment_id)
-
-    # Bulk activities
-    def activities_contacts_json_import(self, *, body: Body) -> Result:
-        # < 4 MB or the rest is silently dropped (contract §3.6): chunk by bytes.
-        return self.call("activities.contacts_json_import", json=body)
-
-    def activities_contacts_file_import(self, *, file: Any, form: Mapping[str, str]) -> Result:
-        # multipart: requests writes the Content-Type and boundary (contract §2.1).
-        return self.call("activities.contacts_file_import", files={"file": file}, data=form)
-
-    def activities_add_list_memberships(self, *, body: Body) -> Result:
-        return self.call("activities.add_list_memberships", json=body)
-
-    def activities_remove_list_memberships(self, *, body: Body) -> Result:
-        return self.call("activities.remove_list_memberships", json=body)
-
-    def activities_contact_delete(self, *, body: Body) -> Result:
-        return self.call("activities.contact_delete", json=body)
-
-    def activities_contact_exports(self, *, body: Body) -> Result:
-        return self.call("activities.contact_exports", json=body)
-
-    def activities_export_download(self, *, file_export_id: str) -> Result:
-        return self.call("activities.export_download", file_export_id=file_export_id)
-
-    def activities_get(self, *, activity_id: str) -> Result:
-        return self.call("activities.get", activity_id=activity_id)
-
-    def activities_list(self, *, params: Params = None) -> Result:
-        return self.call("activities.list", params=params)
-
-    # Email campaigns
-    def emails_list(self, *, params: Params = None) -> Result:
-        return self.call("emails.list", params=params)
-
-    def emails_get(self, *, campaign_id: str) -> Result:
-        return self.call("emails.get", campaign_id=campaign_id)
-
-    def emails_create(self, *, body: Body) -> Result:
-        # Answers 200, not 201 (contract §2.3).
-        return self.call("emails.create", json=body)
-
-    def emails_rename(self, *, campaign_id: str, name: str) -> Result:
-        return self.call("emails.rename", campaign_id=campaign_id, json={"name": name})
-
-    def emails_delete(self, *, campaign_id: str) -> Result:
-        return self.call("emails.delete", campaign_id=campaign_id)
-
-    def emails_activity_get(self, *, campaign_activity_id: str, params: Params = None) -> Result:
-        return self.call("emails.activity_get", campaign_activity_id=campaign_activity_id,
-                         params=params)
-
-    def emails_activity_update(self, *, campaign_activity_id: str, body: Body) -> Result:
-        # Send the whole activity (contract §3.7).
-        return self.call("emails.activity_update", campaign_activity_id=campaign_activity_id,
-                         json=body)
-
-    def emails_preview(self, *, campaign_activity_id: str) -> Result:
-        return self.call("emails.preview", campaign_activity_id=campaign_activity_id)
-
-    def emails_test_send(self, *, campaign_activity_id: str, body: Body) -> Result:
-        return self.call("emails.test_send", campaign_activity_id=campaign_activity_id,
-                         json=body)
-
-    def emails_schedule_get(self, *, campaign_activity_id: str) -> Result:
-        return self.call("emails.schedule_get", campaign_activity_id=campaign_activity_id)
-
-    def emails_schedule(self, *, campaign_activity_id: str, scheduled_date: str) -> Result:
-        # "0" sends now; a DONE activity re-sends to new contacts (contract §3.7):
-        # never retried on an unknown outcome (POST), the caller GETs the schedule.
-        return self.call("emails.schedule", campaign_activity_id=campaign_activity_id,
-                         json={"scheduled_date": scheduled_date})
-
-    def emails_unschedule(self, *, campaign_activity_id: str) -> Result:
-        return self.call("emails.unschedule", campaign_activity_id=campaign_activity_id)
-
-    # Account
-    def account_summary_get(self, *, params: Params = None) -> Result:
-        return self.call("account.summary_get", params=params)
-
-    def account_summary_update(self, *, body: Body) -> Result:
-        # A partial update, unlike most PUTs (contract §3.8).
-        return self.call("account.summary_update", json=body)
-
-    def account_physical_address_create(self, *, body: Body) -> Result:
-        # 409 when the account already has one (contract §3.8): PUT instead.
-        return self.call("account.physical_address_create", json=body)
-
-    def account_physical_address_update(self, *, body: Body) -> Result:
-        # Replaces the whole address: send every field to keep (spec, putPhysicalAddress).
-        return self.call("account.physical_address_update", json=body)
-
-    def account_emails_list(self, *, params: Params = None) -> Result:
-        return self.call("account.emails_list", params=params)
-
-    # Reports
-    def reports_campaign_summaries(self, *, params: Params = None) -> Result:
-        return self.call("reports.campaign_summaries", params=params)
-
-    def reports_tracking_sends(self, *, campaign_activity_id: str, params: Params = None) -> Result:
-        return self.call("reports.tracking_sends", campaign_activity_id=campaign_activity_id,
-                         params=params)
-
-    def reports_tracking_opens(self, *, campaign_activity_id: str, params: Params = None) -> Result:
-        return self.call("reports.tracking_opens", campaign_activity_id=campaign_activity_id,
-                         params=params)
-
-    def reports_tracking_clicks(self, *, campaign_activity_id: str,
-                                params: Params = None) -> Result:
-        return self.call("reports.tracking_clicks", campaign_activity_id=campaign_activity_id,
-                         params=params)
-
-    def reports_tracking_bounces(self, *, campaign_activity_id: str,
-                                 params: Params = None) -> Result:
-        return self.call("reports.tracking_bounces", campaign_activity_id=campaign_activity_id,
-                         params=params)
-
-    def reports_tracking_optouts(self, *, campaign_activity_id: str,
-                                 params: Params = None) -> Result:
-        return self.call("reports.tracking_optouts", campaign_activity_id=campaign_activity_id,
-                         params=params)
-
-    def reports_links(self, *, campaign_activity_id: str, params: Params = None) -> Result:
-        return self.call("reports.links", campaign_activity_id=campaign_activity_id,
-                         params=params)
-
-    def reports_campaign_stats(self, *, campaign_ids: list[str]) -> Result:
-        # One unknown id makes the whole call 404 (contract §3.9).
-        return self.call("reports.campaign_stats", campaign_ids=",".join(campaign_ids))
-
-    def reports_activity_stats(self, *, campaign_activity_ids: list[str]) -> Result:
-        return self.call("reports.activity_stats",
-                         campaign_activity_ids=",".join(campaign_activity_ids))
 
 
 def gate_for(*, workspace: Workspace, actor: Actor, interactive: bool | None = None,

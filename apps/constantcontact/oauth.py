@@ -24,7 +24,7 @@ from django.utils import timezone
 from apps.accounts.models import Membership
 from apps.audit.services import audit_event_record
 from apps.constantcontact import client, conf, tokens
-from apps.constantcontact.catalog import Scope
+from apps.constantcontact.catalog import SCOPES, Scope
 from apps.constantcontact.crypto import TokenDecryptionError
 from apps.constantcontact.errors import ConstantContactError, GrantDenied, OAuthError
 from apps.constantcontact.gate import Actor, gate_for
@@ -32,8 +32,6 @@ from apps.constantcontact.models import Connection
 from apps.constantcontact.ratelimit import token_limiter
 
 logger = logging.getLogger(__name__)
-
-SCOPES = ("account_read", "account_update", "contact_data", "campaign_data", "offline_access")
 
 
 def pkce_challenge(verifier: str) -> str:
@@ -118,7 +116,7 @@ def _read_account(*, connection: Connection, actor: Membership) -> None:
         return
     try:
         cc = gate_for(workspace=connection.workspace, actor=Actor.member(actor))
-        summary = cc.account_summary_get().data or {}
+        summary = cc.call("account.summary_get").data or {}
     except ConstantContactError as exc:
         logger.warning("could not read the Constant Contact account summary: %r", exc)
         return

@@ -15,9 +15,8 @@ import redis
 from apps.accounts.grants import Access, Area
 from apps.accounts.models import Membership, Role, Workspace
 from apps.constantcontact import conf
-from apps.constantcontact.catalog import ENDPOINTS, Endpoint
+from apps.constantcontact.catalog import ENDPOINTS, SCOPES, Endpoint
 from apps.constantcontact.models import Connection
-from apps.constantcontact.oauth import SCOPES
 from apps.constantcontact.ratelimit import Usage, api_budget
 
 logger = logging.getLogger(__name__)

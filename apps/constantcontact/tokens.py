@@ -164,6 +164,12 @@ class ConnectionTokens:
         self.connection = connection
         self._seen_version = connection.token_version
 
+    def follow(self, connection: Connection) -> None:
+        """Use `connection`, the row as just re-read by the gate's per-call check:
+        it carries whatever pair another process saved meanwhile."""
+        self.connection = connection
+        self._seen_version = connection.token_version
+
     def access_token(self) -> str:
         token = valid_access_token(self.connection)
         self._seen_version = self.connection.token_version

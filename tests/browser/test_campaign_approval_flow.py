@@ -8,10 +8,11 @@ Celery is eager in tests, so the schedule job runs inside the request."""
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
+import pytest
 
-from apps.campaigns.models import Approval, Campaign
+from apps.campaigns.models import Approval
+from apps.mirror.models import Campaign
 from tests.conftest import PASSWORD
 from tests.contacts.conftest import (  # noqa: F401 — pytest finds fixtures by name
     connected_world,

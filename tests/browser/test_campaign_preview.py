@@ -3,7 +3,7 @@ and its scripts run neither in the dashboard nor in the frames."""
 
 import pytest
 
-from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

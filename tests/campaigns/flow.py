@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from apps.campaigns.models import Approval, Campaign, SendJob
+from apps.campaigns.models import Approval, SendJob
 from apps.campaigns.services.approvals import approval_decide, approval_request
 from apps.campaigns.services.campaigns import EmailDraft, campaign_create, campaign_update
 from apps.campaigns.services.sending import (
@@ -26,6 +26,7 @@ from apps.campaigns.services.sending import (
     send_test_request,
     send_unschedule_request,
 )
+from apps.mirror.models import Campaign
 
 SENDER = "news@ccsim-demo.example"
 UNVERIFIED = "unverified@ccsim-demo.example"

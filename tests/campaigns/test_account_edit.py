@@ -6,8 +6,8 @@ and who may edit."""
 
 import copy
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.audit.models import AuditEvent
 from apps.campaigns.selectors.account import account_snapshot_cached
@@ -165,14 +165,15 @@ def test_an_address_added_meanwhile_is_replaced_not_refused(as_admin, connected_
                 address_postal_code="01970", address_country_code="US")
     # The account still had none when this member's save read it, but a colleague
     # adds one before the POST lands: Constant Contact answers 409.
-    real_create = ConstantContact.account_physical_address_create
+    real_call = ConstantContact.call
 
-    def colleague_first(self, *, body):
-        sim_set(cw, physical_address={"address_line1": "9 Oak St", "city": "Lynn",
-                                      "state_code": "MA", "country_code": "US"})
-        return real_create(self, body=body)
+    def colleague_first(self, name, **kwargs):
+        if name == "account.physical_address_create":
+            sim_set(cw, physical_address={"address_line1": "9 Oak St", "city": "Lynn",
+                                          "state_code": "MA", "country_code": "US"})
+        return real_call(self, name, **kwargs)
 
-    monkeypatch.setattr(ConstantContact, "account_physical_address_create", colleague_first)
+    monkeypatch.setattr(ConstantContact, "call", colleague_first)
     as_admin.post(url(cw), data)
     assert sim_account(cw)["physical_address"]["address_line1"] == "2 Elm St"
     assert AuditEvent.objects.get(action="cc.account.physical_address_create").outcome == \
@@ -228,12 +229,9 @@ def test_the_physical_address_cannot_be_removed(as_admin, connected_world):
 
 
 def test_a_refusal_from_constant_contact_is_shown_on_the_form(as_admin, connected_world,
-                                                              monkeypatch):
-    def refuse(self, *, body):
-        raise errors.ValidationError(errors=[
-            {"error_key": "account.api.validation", "error_message": "Use a confirmed email."}])
-
-    monkeypatch.setattr(ConstantContact, "account_summary_update", refuse)
+                                                              refuse_endpoint):
+    refuse_endpoint("account.summary_update", errors.ValidationError(errors=[
+        {"error_key": "account.api.validation", "error_message": "Use a confirmed email."}]))
     data = shown_form(as_admin, connected_world)
     data["contact_email"] = "news@ccsim-demo.example"
     response = as_admin.post(url(connected_world), data)

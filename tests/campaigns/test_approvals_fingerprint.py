@@ -9,8 +9,9 @@ import pytest
 
 from apps.audit.models import AuditEvent
 from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
-from apps.campaigns.models import Approval, Campaign, EmailActivity
+from apps.campaigns.models import Approval
 from apps.campaigns.services.approvals import approval_void_if_changed
+from apps.mirror.models import Campaign, EmailActivity
 
 
 def email_row(**fields) -> EmailActivity:

@@ -5,8 +5,8 @@ access-matrix test in tests/core covers the same rules from the decorators."""
 
 import pytest
 
-from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
 from apps.campaigns.views import campaigns as views
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
 from tests.campaigns.conftest import campaign_url
 
 READS = ["campaign_list", "campaign_detail", "campaign_preview", "campaign_preview_html"]

@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apps.audit.models import AuditEvent
-from apps.campaigns.models import Campaign, CampaignStatus
 from apps.constantcontact import client as client_module
-from apps.contacts.models import ContactList
+from apps.mirror.models import Campaign, CampaignStatus, ContactList
 from tests.campaigns.conftest import campaign_url
 from tests.constantcontact.helpers_sim import RequestLog
 

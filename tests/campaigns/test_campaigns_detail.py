@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
-from apps.contacts.models import ContactList
+from apps.mirror.models import Campaign, CampaignStatus, ContactList, EmailActivity
 from tests.campaigns.conftest import campaign_url
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from apps.audit.models import AuditEvent
 from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot
-from apps.campaigns.models import Approval, Campaign, CampaignStatus
+from apps.campaigns.models import Approval
 from apps.constantcontact import client as client_module
-from apps.contacts.models import ContactList
+from apps.mirror.models import Campaign, CampaignStatus, ContactList
 from ccsim.clock import iso
 from tests.campaigns.conftest import campaign_url
 from tests.constantcontact.helpers_sim import RequestLog
@@ -145,8 +145,9 @@ def test_a_sent_campaign_is_refused_without_asking_constant_contact(editor, camp
 def test_a_draft_scheduled_meanwhile_in_constant_contact_is_refused(editor, campaigns_world,
                                                                     draft):
     when = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
-    campaigns_world.gate("admin").emails_schedule(
-        campaign_activity_id=draft.primary_activity_id, scheduled_date=iso(when.timestamp()))
+    campaigns_world.gate("admin").call("emails.schedule",
+                                       campaign_activity_id=draft.primary_activity_id,
+                                       json={"scheduled_date": iso(when.timestamp())})
     assert Campaign.objects.get(pk=draft.pk).status == CampaignStatus.DRAFT  # the mirror is stale
 
     response = editor.post(campaign_url(campaigns_world, "campaign_edit", campaign_id=draft.pk),

@@ -4,11 +4,10 @@ name search, the date sort, the htmx partial, the freshness line and "Sync now".
 
 from datetime import UTC, datetime
 
-import pytest
 from django.urls import reverse
+import pytest
 
-from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
-from apps.contacts.models import SyncRun
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity, SyncRun
 from tests.campaigns.conftest import campaign_url
 
 HX = {"HTTP_HX_REQUEST": "true"}

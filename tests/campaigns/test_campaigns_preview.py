@@ -5,7 +5,7 @@ dashboard's own pages never carry the campaign's markup."""
 
 import pytest
 
-from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
 from tests.campaigns.conftest import campaign_url
 
 EVIL = ("<html><head><script>alert('head')</script></head><body>[[trackingImage]]"

@@ -6,13 +6,13 @@ campaign in the mirror as removed, out of the default list."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.utils.html import escape
+import pytest
 
 from apps.audit.models import AuditEvent
-from apps.campaigns.models import Campaign, CampaignStatus
 from apps.campaigns.services.campaigns import NOT_DELETABLE
 from apps.constantcontact import client as client_module
+from apps.mirror.models import Campaign, CampaignStatus
 from ccsim.clock import iso
 from tests.campaigns.conftest import campaign_url
 from tests.constantcontact.helpers_sim import RequestLog
@@ -159,8 +159,9 @@ def test_a_sent_campaign_is_never_deleted_even_though_constant_contact_would(edi
 def test_a_draft_scheduled_meanwhile_in_constant_contact_is_not_deleted(editor, campaigns_world,
                                                                         draft):
     when = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
-    campaigns_world.gate("admin").emails_schedule(
-        campaign_activity_id=draft.primary_activity_id, scheduled_date=iso(when.timestamp()))
+    campaigns_world.gate("admin").call("emails.schedule",
+                                       campaign_activity_id=draft.primary_activity_id,
+                                       json={"scheduled_date": iso(when.timestamp())})
 
     response = editor.post(campaign_url(campaigns_world, "campaign_delete", campaign_id=draft.pk))
 

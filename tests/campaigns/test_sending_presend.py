@@ -4,13 +4,13 @@ each failure a clear message, and nothing scheduled while any fails."""
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
+import pytest
 
 from apps.campaigns.models import SendJob
-from apps.campaigns.presend import email_audience, presend_checks
+from apps.campaigns.selectors.presend import email_audience, presend_checks
 from apps.campaigns.services.sending import SendRefused
-from apps.contacts.models import Contact, ContactList, EmailStatus
+from apps.mirror.models import Contact, ContactList, EmailStatus
 from tests.campaigns.flow import (
     SENDER,
     refreshed,

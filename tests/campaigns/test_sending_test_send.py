@@ -4,8 +4,8 @@ here before Constant Contact would), run as a job on the interactive queue."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.audit.models import AuditEvent
 from apps.campaigns.models import SendJob
@@ -166,7 +166,7 @@ def test_a_job_that_cannot_be_queued_fails_with_the_reason(
     def broker_down(*args, **kwargs):
         raise OperationalError("Connection refused")
 
-    monkeypatch.setattr(send_job, "delay", broker_down)
+    monkeypatch.setattr(send_job, "apply_async", broker_down)
     world = connected_world
     campaign = draft_campaign(world)
 
@@ -180,8 +180,9 @@ def test_a_failed_send_keeps_upstream_wording_out_of_the_audit_log(world):
     # Constant Contact's error text can quote recipient addresses; the audit log
     # must carry only the job, status and error key.
     from apps.audit.models import AuditEvent
-    from apps.campaigns.models import Campaign, SendJob
+    from apps.campaigns.models import SendJob
     from apps.campaigns.services.sending import _finish
+    from apps.mirror.models import Campaign
 
     campaign = Campaign.objects.create(workspace=world.workspace, cc_id="x", name="Spring")
     job = SendJob.objects.create(campaign=campaign, kind=SendJob.Kind.TEST_SEND,

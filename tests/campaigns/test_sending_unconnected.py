@@ -2,10 +2,11 @@
 Constant Contact (or a campaign whose email was never read) with an explanation,
 never a 500."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
-from apps.campaigns.models import Campaign, EmailActivity, SendJob
+from apps.campaigns.models import SendJob
+from apps.mirror.models import Campaign, EmailActivity
 
 SCREENS = [
     ("approval_review", "get", {}),

@@ -6,7 +6,8 @@ campaign's name; the polled partial stops with 286 once the job has finished."""
 from django.urls import reverse
 
 from apps.audit.models import AuditEvent
-from apps.campaigns.models import CampaignStatus, SendJob
+from apps.campaigns.models import SendJob
+from apps.mirror.models import CampaignStatus
 from tests.campaigns.flow import (
     draft_campaign,
     refreshed,
@@ -106,7 +107,7 @@ def test_the_page_explains_why_a_campaign_without_approval_cannot_be_scheduled(
     assert 'name="confirmation"' not in body
 
 
-def test_the_page_voids_a_stale_approval_and_shows_the_diff(client, connected_world):
+def test_the_page_shows_a_stale_approval_and_the_diff_without_writing(client, connected_world):
     world = connected_world
     campaign, approval = reviewed_campaign(world)
     with world.sim.state.lock:
@@ -115,10 +116,31 @@ def test_the_page_voids_a_stale_approval_and_shows_the_diff(client, connected_wo
 
     body = client.get(url(world, "schedule", campaign)).content.decode()
 
-    assert "the approval was voided" in body
+    assert "the approval no longer covers it" in body
     assert "New!" in body
+    assert 'name="confirmation"' not in body
+    # A page view writes nothing: the confirm, the job or the next sync voids it.
+    approval.refresh_from_db()
+    assert approval.decision == "approved"
+    assert refreshed(campaign).email.preheader != "New!"
+
+
+def test_confirming_a_changed_campaign_voids_the_approval_and_schedules_nothing(
+        client, connected_world):
+    world = connected_world
+    campaign, approval = reviewed_campaign(world)
+    with world.sim.state.lock:
+        world.sim.state.campaign_activities[campaign.primary_activity_id]["preheader"] = "New!"
+    client.force_login(world.approver)
+
+    answer = client.post(url(world, "schedule", campaign),
+                         {"confirmation": "Spring sale", "fingerprint": approval.fingerprint})
+
+    assert answer.status_code == 200
+    assert "the approval was voided" in answer.content.decode()
     approval.refresh_from_db()
     assert approval.decision == "voided"
+    assert not SendJob.objects.exists()
 
 
 def test_upstream_failure_on_the_page_is_a_message_not_a_500(client, connected_world, settings):
@@ -169,7 +191,7 @@ def test_the_job_partial_polls_until_the_job_finishes(client, connected_world):
     page = client.get(job_url(world, job))
 
     assert running.status_code == 200
-    assert 'hx-trigger="every 2s"' in running.content.decode()
+    assert 'hx-trigger="every 3s"' in running.content.decode()
     assert finished.status_code == 286
     assert finished["HX-Refresh"] == "true"
     assert "hx-trigger" not in finished.content.decode()

@@ -12,11 +12,11 @@ Constant Contact, throttling).
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
+import pytest
 
 from apps.audit.models import AuditEvent
-from apps.campaigns.models import Approval, CampaignStatus, SendJob
+from apps.campaigns.models import Approval, SendJob
 from apps.campaigns.services.approvals import (
     ApprovalRefused,
     ApprovalVoided,
@@ -24,6 +24,7 @@ from apps.campaigns.services.approvals import (
     campaign_email_refresh,
 )
 from apps.campaigns.services.sending import SendRefused, send_unschedule_request
+from apps.mirror.models import CampaignStatus
 from tests.campaigns.flow import (
     SimSpy,
     approve,
@@ -414,7 +415,7 @@ def test_a_second_confirm_racing_the_first_does_not_queue_a_second_schedule(
 
     world = connected_world
     campaign, approval = reviewed_campaign(world)
-    real_readiness = sending.schedule_readiness
+    real_readiness = sending._readiness_to_send
     other = {}
 
     def readiness_while_the_other_click_queues(**kwargs):
@@ -425,7 +426,7 @@ def test_a_second_confirm_racing_the_first_does_not_queue_a_second_schedule(
         )
         return result
 
-    monkeypatch.setattr(sending, "schedule_readiness", readiness_while_the_other_click_queues)
+    monkeypatch.setattr(sending, "_readiness_to_send", readiness_while_the_other_click_queues)
     job = schedule(world, django_capture_on_commit_callbacks, campaign)
 
     assert job.pk == other["job"].pk

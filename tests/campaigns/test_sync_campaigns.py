@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot
-from apps.campaigns.mirror import status_from_upstream
-from apps.campaigns.models import Approval, Campaign, CampaignStatus, EmailActivity
+from apps.campaigns.models import Approval
 from apps.campaigns.services.sync import campaigns_sync_start
 from apps.constantcontact import client as client_module
-from apps.contacts.models import SyncRun
+from apps.mirror.mapping import status_from_upstream
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity, SyncRun
 from ccsim.clock import iso
 from tests.constantcontact.helpers_sim import RequestLog
 
@@ -89,7 +89,7 @@ def test_a_full_sync_mirrors_every_campaign_and_its_email(synced_world, run_camp
 
 def test_a_deleted_campaign_stays_in_the_mirror_as_removed(synced_world, run_campaigns_sync):
     camp = sim_campaign(synced_world, "Draft: Winter Preview")
-    synced_world.gate("editor").emails_delete(campaign_id=camp["campaign_id"])
+    synced_world.gate("editor").call("emails.delete", campaign_id=camp["campaign_id"])
 
     run = run_campaigns_sync("full")
 
@@ -102,7 +102,7 @@ def test_a_deleted_campaign_stays_in_the_mirror_as_removed(synced_world, run_cam
 def test_a_campaign_deleted_after_a_sync_is_marked_removed_with_its_email(
         campaigns_world, run_campaigns_sync):
     camp = sim_campaign(campaigns_world, "Draft: Winter Preview")
-    campaigns_world.gate("editor").emails_delete(campaign_id=camp["campaign_id"])
+    campaigns_world.gate("editor").call("emails.delete", campaign_id=camp["campaign_id"])
 
     run = run_campaigns_sync("incremental")
 
@@ -177,8 +177,8 @@ def test_the_first_incremental_sync_reads_everything(synced_world, run_campaigns
 def test_a_scheduled_send_is_mirrored_then_turns_into_sent(campaigns_world, run_campaigns_sync):
     draft = sim_campaign(campaigns_world, "Draft: Winter Preview")
     when = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
-    campaigns_world.gate("approver").emails_schedule(
-        campaign_activity_id=draft["_primary"], scheduled_date=iso(when.timestamp()))
+    campaigns_world.gate("approver").call("emails.schedule", campaign_activity_id=draft["_primary"],
+                                          json={"scheduled_date": iso(when.timestamp())})
 
     run_campaigns_sync("incremental")
 
@@ -287,7 +287,7 @@ def test_a_member_without_campaigns_read_cannot_sync_them(connected_world, run_c
 
 def test_beat_starts_one_incremental_sync_per_connected_workspace(
         connected_world, django_capture_on_commit_callbacks):
-    from apps.campaigns.sync_tasks import campaigns_sync_scheduled
+    from apps.campaigns.tasks import campaigns_sync_scheduled
 
     with django_capture_on_commit_callbacks(execute=True):
         started = campaigns_sync_scheduled()

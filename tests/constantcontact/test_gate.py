@@ -34,7 +34,8 @@ def last_event() -> AuditEvent:
 
 def test_a_viewer_is_refused_a_write_and_nothing_is_sent(world, connection, mocked):
     with pytest.raises(GrantDenied) as caught:
-        cc_as(world, "viewer").contacts_create(body={"email_address": {"address": "x@example.com"}})
+        cc_as(world, "viewer").call("contacts.create",
+                                    json={"email_address": {"address": "x@example.com"}})
     assert caught.value.reason == "role_denies"
     assert len(mocked.calls) == 0
     event = last_event()
@@ -49,7 +50,7 @@ def test_a_viewer_is_refused_a_write_and_nothing_is_sent(world, connection, mock
 def test_an_allowed_call_is_audited_with_status_duration_and_request_id(world, connection, mocked):
     mocked.get(f"{API}/contacts/{CONTACT_ID}", json={"contact_id": CONTACT_ID},
                headers={"x-amzn-RequestId": "req-42"})
-    result = cc_as(world, "viewer").contacts_get(contact_id=CONTACT_ID)
+    result = cc_as(world, "viewer").call("contacts.get", contact_id=CONTACT_ID)
     assert result.data["contact_id"] == CONTACT_ID
     event = last_event()
     assert (event.action, event.outcome) == ("cc.contacts.get", "success")
@@ -67,7 +68,7 @@ def test_an_upstream_error_is_audited_as_a_failure(world, connection, mocked):
     mocked.get(f"{API}/contacts/{CONTACT_ID}", status=404,
                json=[{"error_key": "contacts.api.not_found", "error_message": "Not found"}])
     with pytest.raises(NotFound):
-        cc_as(world, "editor").contacts_get(contact_id=CONTACT_ID)
+        cc_as(world, "editor").call("contacts.get", contact_id=CONTACT_ID)
     event = last_event()
     assert event.outcome == "failure"
     assert (event.details["status"], event.details["error_key"]) == (404, "contacts.api.not_found")
@@ -76,7 +77,7 @@ def test_an_upstream_error_is_audited_as_a_failure(world, connection, mocked):
 def test_a_call_without_the_scope_is_refused_before_sending(world, mocked):
     connect(world.workspace, scopes="contact_data offline_access")
     with pytest.raises(GrantDenied) as caught:
-        cc_as(world, "admin").emails_list()
+        cc_as(world, "admin").call("emails.list")
     assert caught.value.reason == "scope_missing"
     assert len(mocked.calls) == 0
     assert last_event().outcome == "denied"
@@ -86,13 +87,13 @@ def test_scheduling_needs_the_send_capability(world, connection, mocked):
     url = f"{API}/emails/activities/{CONTACT_ID}/schedules"
     mocked.post(url, status=201, json=[{"scheduled_date": "2026-12-01T10:00:00Z"}])
     with pytest.raises(GrantDenied) as caught:
-        cc_as(world, "editor").emails_schedule(campaign_activity_id=CONTACT_ID,
-                                               scheduled_date="2026-12-01T10:00:00Z")
+        cc_as(world, "editor").call("emails.schedule", campaign_activity_id=CONTACT_ID,
+                                    json={"scheduled_date": "2026-12-01T10:00:00Z"})
     assert caught.value.reason == "capability_missing"
     assert len(mocked.calls) == 0
     # The approver reads campaigns and may send: allowed.
-    cc_as(world, "approver").emails_schedule(campaign_activity_id=CONTACT_ID,
-                                             scheduled_date="2026-12-01T10:00:00Z")
+    cc_as(world, "approver").call("emails.schedule", campaign_activity_id=CONTACT_ID,
+                                  json={"scheduled_date": "2026-12-01T10:00:00Z"})
     assert len(mocked.calls) == 1
 
 
@@ -103,7 +104,7 @@ def test_a_job_is_refused_once_its_member_loses_the_grant(world, connection, moc
     editor.role = world.roles["viewer"]
     editor.save()  # demoted while the job was queued
     with pytest.raises(GrantDenied):
-        cc.contacts_delete(contact_id=CONTACT_ID)
+        cc.call("contacts.delete", contact_id=CONTACT_ID)
     assert len(mocked.calls) == 0
     event = last_event()
     assert event.details["job"] == "contacts.import"
@@ -114,29 +115,28 @@ def test_a_member_of_another_workspace_is_refused(world, connection, mocked):
     outsider = Membership.objects.get(user=world.outsider)
     cc = gate_for(workspace=world.workspace, actor=Actor.member(outsider))
     with pytest.raises(GrantDenied) as caught:
-        cc.contacts_list()
+        cc.call("contacts.list")
     assert caught.value.reason == "not_a_member"
     assert len(mocked.calls) == 0
 
 
 def test_an_unconnected_workspace_is_refused_and_audited(world, mocked):
     with pytest.raises(NotConnected):
-        cc_as(world, "admin").contacts_list()
+        cc_as(world, "admin").call("contacts.list")
     assert last_event().details["error_key"] == "not_connected"
     Connection.objects.create(workspace=world.workspace, status=Connection.Status.NEEDS_RECONNECT)
     with pytest.raises(NeedsReconnect):
-        cc_as(world, "admin").contacts_list()
+        cc_as(world, "admin").call("contacts.list")
     assert len(mocked.calls) == 0
 
 
 def test_query_values_and_bodies_never_reach_the_audit_log(world, connection, mocked):
     mocked.get(f"{API}/contacts", json={"contacts": []})
-    cc_as(world, "editor").contacts_list(params={"email": "private.person@example.com"})
+    cc_as(world, "editor").call("contacts.list", params={"email": "private.person@example.com"})
     mocked.post(f"{API}/contacts", status=201, json={"contact_id": CONTACT_ID})
-    cc_as(world, "editor").contacts_create(
-        body={"email_address": {"address": "private.person@example.com"},
-              "create_source": "Account"}
-    )
+    cc_as(world, "editor").call("contacts.create",
+                                json={"email_address": {"address": "private.person@example.com"},
+              "create_source": "Account"})
     assert mocked.calls[0].request.params == {"email": "private.person@example.com"}
     for event in AuditEvent.objects.filter(action__startswith="cc."):
         assert "private.person" not in f"{event.target} {event.details} {event.actor_label}"
@@ -146,7 +146,7 @@ def test_query_values_and_bodies_never_reach_the_audit_log(world, connection, mo
 def test_a_path_parameter_must_be_an_id(world, connection, mocked):
     for bad in ("someone@example.com", "../account/summary", ""):
         with pytest.raises(ValueError):
-            cc_as(world, "editor").contacts_get(contact_id=bad)
+            cc_as(world, "editor").call("contacts.get", contact_id=bad)
     assert len(mocked.calls) == 0
 
 
@@ -184,9 +184,9 @@ def test_segments_stop_at_a_null_next_link(world, connection, mocked):
 def test_calls_are_counted_by_area_member_and_job(world, connection, mocked):
     mocked.get(f"{API}/contact_lists", json={"lists": []})
     editor = member(world, "editor")
-    cc_as(world, "editor").lists_list()
+    cc_as(world, "editor").call("lists.list")
     gate_for(workspace=world.workspace,
-             actor=Actor.job("lists.sync", on_behalf_of=editor)).lists_list()
+             actor=Actor.job("lists.sync", on_behalf_of=editor)).call("lists.list")
     usage = api_budget().usage()
     assert usage.total == 2
     assert usage.by_area == {"lists": 2}
@@ -200,11 +200,11 @@ def test_a_job_cannot_spend_the_interactive_reserve(world, connection, mocked, s
     mocked.get(f"{API}/contact_tags", json={"tags": []})
     editor = member(world, "editor")
     job = gate_for(workspace=world.workspace, actor=Actor.job("tags.sync", on_behalf_of=editor))
-    job.tags_list()
+    job.call("tags.list")
     with pytest.raises(BudgetExhausted):
-        job.tags_list()
+        job.call("tags.list")
     assert len(mocked.calls) == 1
-    cc_as(world, "editor").tags_list()  # a member waiting on a screen may use it
+    cc_as(world, "editor").call("tags.list")  # a member waiting on a screen may use it
     assert len(mocked.calls) == 2
     assert last_event().outcome == "success"
 
@@ -214,6 +214,52 @@ def test_an_expired_token_is_refreshed_once_on_401_through_the_gate(world, conne
                json={"error_key": "unauthorized", "error_message": "Unauthorized"})
     mocked.get(f"{API}/account/summary", json={"organization_name": "Acme"})
     mocked.post(TOKEN_URL, json=token_payload(2))
-    assert cc_as(world, "viewer").account_summary_get().data == {"organization_name": "Acme"}
+    assert cc_as(world, "viewer").call("account.summary_get").data == {"organization_name": "Acme"}
     assert [c.request.url.split("/")[-1] for c in mocked.calls] == ["summary", "token", "summary"]
     assert mocked.calls[2].request.headers["Authorization"] == "Bearer access-2"
+
+
+# --- the per-call check: one query, every call ------------------------------------------
+
+def _queries_of(captured, table: str) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if table in q["sql"]]
+
+
+def test_the_grant_and_connection_check_is_one_query_per_call(world, connection, mocked):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    mocked.get(f"{API}/contacts/{CONTACT_ID}", json={"contact_id": CONTACT_ID})
+    cc = cc_as(world, "viewer")
+    with CaptureQueriesContext(db) as captured:
+        cc.call("contacts.get", contact_id=CONTACT_ID)
+        cc.call("contacts.get", contact_id=CONTACT_ID)
+
+    checks = _queries_of(captured, "accounts_membership")
+    assert len(checks) == 2  # one per call, not one per table
+    assert all("constantcontact_connection" in sql for sql in checks)
+    # The audit events are the only other writes; nothing else is read.
+    assert len(captured.captured_queries) == 4
+
+
+def test_one_gate_reuses_its_client_across_calls(world, connection, mocked):
+    mocked.get(f"{API}/contacts/{CONTACT_ID}", json={"contact_id": CONTACT_ID})
+    cc = cc_as(world, "viewer")
+    cc.call("contacts.get", contact_id=CONTACT_ID)
+    client = cc._api
+    cc.call("contacts.get", contact_id=CONTACT_ID)
+
+    assert client is not None and cc._api is client
+
+
+def test_a_grant_revoked_between_calls_stops_the_next_call(world, connection, mocked):
+    mocked.get(f"{API}/contacts/{CONTACT_ID}", json={"contact_id": CONTACT_ID})
+    cc = cc_as(world, "editor")
+    cc.call("contacts.get", contact_id=CONTACT_ID)
+
+    editor = member(world, "editor")
+    editor.role = world.roles["viewer"]
+    editor.save()
+    with pytest.raises(GrantDenied):
+        cc.call("contacts.create", json={"email_address": {"address": "x@example.com"}})
+    assert len(mocked.calls) == 1

@@ -151,7 +151,7 @@ def test_a_token_near_expiry_is_refreshed_before_it_is_used(world, sim_settings,
     expire_soon(connection, seconds=60)  # inside the 5-minute refresh margin
     sim.log.clear()
 
-    result = gate_as(world).contacts_list(params={"limit": 1})
+    result = gate_as(world).call("contacts.list", params={"limit": 1})
 
     assert result.attempts == 1
     assert sim.log.summary() == [
@@ -169,7 +169,7 @@ def test_the_refresh_token_a_refresh_replaced_is_dead_at_the_simulator(world, si
     connection = connect_through_the_simulator(world)
     old_refresh = tokens.read_refresh_token(connection)
     expire_soon(connection)
-    gate_as(world).contacts_list(params={"limit": 1})  # refreshes, which rotates
+    gate_as(world).call("contacts.list", params={"limit": 1})  # refreshes, which rotates
 
     with pytest.raises(NeedsReconnect) as refused:
         client.token_refresh(refresh_token=old_refresh, limiter=token_limiter())
@@ -181,7 +181,7 @@ def test_a_refused_refresh_token_marks_the_connection_needs_reconnect(world, sim
     connection = connect_through_the_simulator(world)
     old_refresh = tokens.read_refresh_token(connection)
     expire_soon(connection)
-    gate_as(world).contacts_list(params={"limit": 1})
+    gate_as(world).call("contacts.list", params={"limit": 1})
     # Another copy of the database (a restored backup, a second deployment) still
     # holds the refresh token the simulator just rotated away.
     connection.refresh_from_db()
@@ -195,7 +195,7 @@ def test_a_refused_refresh_token_marks_the_connection_needs_reconnect(world, sim
     sim.log.clear()
 
     with pytest.raises(NeedsReconnect):
-        gate_as(world).contacts_list(params={"limit": 1})
+        gate_as(world).call("contacts.list", params={"limit": 1})
 
     assert sim.log.summary() == [
         ("POST", "/oauth2/default/v1/token", 400, "invalid_grant"),
@@ -207,7 +207,7 @@ def test_a_refused_refresh_token_marks_the_connection_needs_reconnect(world, sim
     assert AuditEvent.objects.filter(action="cc.connection.needs_reconnect").count() == 1
     # From now on nothing leaves the machine until an admin reconnects.
     with pytest.raises(NeedsReconnect):
-        gate_as(world).contacts_list(params={"limit": 1})
+        gate_as(world).call("contacts.list", params={"limit": 1})
     assert len(sim.log.arrivals) == 1
 
 
@@ -216,7 +216,7 @@ def test_a_401_refreshes_once_and_the_retry_succeeds(world, sim_settings, sim):
     control(sim, "POST", "expire_tokens")  # revoked upstream; our row still says valid
     sim.log.clear()
 
-    result = gate_as(world).contacts_list(params={"limit": 1})
+    result = gate_as(world).call("contacts.list", params={"limit": 1})
 
     assert result.status == 200
     assert result.attempts == 2
@@ -238,7 +238,7 @@ def test_a_connection_without_campaign_data_is_refused_before_sending(world, sim
     sim.log.clear()
 
     with pytest.raises(GrantDenied) as refused:
-        gate_as(world).emails_list()
+        gate_as(world).call("emails.list")
 
     assert refused.value.reason == "scope_missing"
     assert sim.log.arrivals == []
@@ -252,7 +252,7 @@ def test_a_403_from_the_simulator_surfaces_as_forbidden(world, sim_settings, sim
     connect(world.workspace, access=token, refresh="unused", scopes=ALL_SCOPES)
 
     with pytest.raises(Forbidden) as refused:
-        gate_as(world).emails_list()
+        gate_as(world).call("emails.list")
 
     assert refused.value.status == 403
     assert refused.value.attempts == 1  # permanent: not retried
@@ -271,7 +271,7 @@ def test_a_throttled_429_is_retried_and_succeeds(world, sim_settings, sim):
         assert requests.get(f"{sim.base_url}/v3/account/summary", headers=other,
                             timeout=5).status_code == 200
 
-    result = gate_as(world).contacts_list(params={"limit": 1})
+    result = gate_as(world).call("contacts.list", params={"limit": 1})
 
     assert result.status == 200
     assert result.attempts == 2
@@ -287,10 +287,10 @@ def test_quota_exceeded_is_raised_not_retried_and_stops_later_calls(world, sim_s
     control(sim, "POST", "reset_limits")
     sim.quota.per_day = 1  # restored by fresh_simulator
     cc = gate_as(world)
-    cc.contacts_list(params={"limit": 1})
+    cc.call("contacts.list", params={"limit": 1})
 
     with pytest.raises(QuotaExceeded) as spent:
-        cc.contacts_list(params={"limit": 1})
+        cc.call("contacts.list", params={"limit": 1})
 
     assert spent.value.attempts == 1
     assert [(a.status, a.error_key) for a in sim.log.api()[-2:]] == [
@@ -299,7 +299,7 @@ def test_quota_exceeded_is_raised_not_retried_and_stops_later_calls(world, sim_s
     sent = len(sim.log.arrivals)
     # Backing off won't help until 00:00 UTC, so the next call never leaves.
     with pytest.raises(QuotaExceeded) as refused:
-        cc.contacts_list(params={"limit": 1})
+        cc.call("contacts.list", params={"limit": 1})
     assert refused.value.attempts == 0
     assert len(sim.log.arrivals) == sent
 
@@ -308,7 +308,7 @@ def test_a_burst_of_503s_on_reads_is_retried_through(world, sim_settings, sim, n
     connect_through_the_simulator(world)
     control(sim, "POST", "faults", error_rate_503=1.0, count=2, path_prefix="/v3/contacts")
 
-    result = gate_as(world).contacts_list(params={"limit": 1})
+    result = gate_as(world).call("contacts.list", params={"limit": 1})
 
     assert result.status == 200
     assert result.attempts == 3
@@ -322,7 +322,7 @@ def test_a_post_answered_503_is_not_sent_again(world, sim_settings, sim, no_back
     contacts_before = sim.state.counts()["contacts"]
 
     with pytest.raises(UpstreamUnavailable) as failed:
-        gate_as(world, "editor").contacts_create(body={
+        gate_as(world, "editor").call("contacts.create", json={
             "email_address": {"address": "new.person@example.com"},
             "first_name": "New", "create_source": "Account",
         })
@@ -340,7 +340,7 @@ def test_dropped_connections_end_in_upstream_unavailable_after_bounded_attempts(
     control(sim, "POST", "faults", drop_rate=1.0, count=100, path_prefix="/v3/contacts")
 
     with pytest.raises(UpstreamUnavailable) as failed:
-        gate_as(world).contacts_list(params={"limit": 1})
+        gate_as(world).call("contacts.list", params={"limit": 1})
 
     assert failed.value.attempts == conf.max_attempts()
     assert control(sim, "GET", "faults")["count"] == 100 - conf.max_attempts()

@@ -18,6 +18,7 @@ from apps.constantcontact import crypto, tokens
 from apps.constantcontact.checks import check_token_keys
 from apps.constantcontact.errors import NeedsReconnect
 from apps.constantcontact.models import Connection
+from ccadmin.env import env_list
 from tests.conftest import World
 from tests.constantcontact.conftest import TEST_KEY, TOKEN_URL, connect, expire_soon, token_payload
 
@@ -66,15 +67,16 @@ def test_production_without_keys_refuses_to_start_storing_tokens(settings):
 
 
 def test_development_without_keys_derives_one_from_the_secret_key(settings):
-    settings.CCADMIN_FERNET_KEYS = ""
+    settings.CCADMIN_FERNET_KEYS = []
     settings.DEBUG = True
     assert crypto.unseal(crypto.seal("x", context="c"), context="c") == "x"
 
 
-def test_keys_may_be_one_comma_separated_string(settings):
+def test_keys_come_from_one_comma_separated_variable(settings, monkeypatch):
     new = Fernet.generate_key().decode()
     sealed = crypto.seal("x", context="c")
-    settings.CCADMIN_FERNET_KEYS = f"{new}, {TEST_KEY}"
+    monkeypatch.setenv("CCADMIN_FERNET_KEYS", f"{new}, {TEST_KEY}")
+    settings.CCADMIN_FERNET_KEYS = env_list("CCADMIN_FERNET_KEYS")  # as settings.py reads it
     assert crypto.unseal(sealed, context="c") == "x"
 
 

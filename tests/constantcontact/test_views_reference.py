@@ -3,8 +3,8 @@ and without htmx), and whether the member's role allows each call."""
 
 import re
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.accounts.grants import Access, Area
 from apps.accounts.models import Membership
@@ -22,7 +22,7 @@ def row_ids(response) -> list[str]:
 
 
 def row_id(name: str) -> str:
-    return endpoint(name).method_name
+    return endpoint(name).anchor
 
 
 def row_html(response, name: str) -> str:

@@ -5,15 +5,14 @@ several custom fields)."""
 
 import copy
 
-from ccsim.resources.contacts import SUBRESOURCES, render
-
-from apps.contacts.mirror import (
+from apps.mirror.models import Contact
+from apps.mirror.services.audience import (
     contact_mirror_save,
     custom_field_mirror_save,
     list_mirror_save,
     tag_mirror_save,
 )
-from apps.contacts.models import Contact
+from ccsim.resources.contacts import SUBRESOURCES, render
 
 
 def mirror_collections(cw) -> None:

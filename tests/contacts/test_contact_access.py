@@ -2,11 +2,11 @@
 viewer on every write, before anything reaches Constant Contact), outsiders
 learn nothing (404), and another workspace's contact is not found."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.audit.models import AuditEvent
-from apps.contacts.models import Contact, ContactList, Tag
+from apps.mirror.models import Contact, ContactList, Tag
 
 pytestmark = pytest.mark.django_db
 

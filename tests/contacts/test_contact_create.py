@@ -2,13 +2,12 @@
 permission choice, lists, tags and custom fields; a duplicate address (409)
 offers the sign-up form instead; bad input never reaches Constant Contact."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.audit.models import AuditEvent
 from apps.constantcontact import errors
-from apps.constantcontact.gate import ConstantContact
-from apps.contacts.models import Contact, ContactList, CustomField, Tag
+from apps.mirror.models import Contact, ContactList, CustomField, Tag
 from tests.contacts.contact_support import (
     mirror_collections,
     seed_rich_contact,
@@ -140,12 +139,9 @@ def test_an_unavailable_upstream_keeps_the_input(connected_world, editor, monkey
     (errors.ValidationError(errors=[{"error_key": "x", "error_message": "Bad phone."}]),
      "Constant Contact rejected this: Bad phone."),
 ])
-def test_each_upstream_refusal_has_its_own_message(connected_world, editor, monkeypatch,
+def test_each_upstream_refusal_has_its_own_message(connected_world, editor, refuse_endpoint,
                                                     error, message):
-    def refuse(*args, **kwargs):
-        raise error
-
-    monkeypatch.setattr(ConstantContact, "contacts_create", refuse)
+    refuse_endpoint("contacts.create", error)
     response = editor.post(create_url(connected_world), {
         "email": "later@example.com", "first_name": "Lou", "permission": "implicit",
     })

@@ -1,11 +1,11 @@
 """Deleting a contact: a confirmation page, then DELETE upstream; the mirror keeps
 the row marked removed, as a sync with status=all would leave it."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
-from apps.contacts.models import Contact
 from apps.contacts.selectors.contacts import ContactFilters, contact_count, contact_filter
+from apps.mirror.models import Contact
 from tests.contacts.contact_support import (
     mirror_collections,
     mirror_contact,

@@ -3,7 +3,6 @@ only the member's changes, the PUT body, and the fingerprint."""
 
 import pytest
 
-from apps.contacts.models import CustomField
 from apps.contacts.services.contacts import (
     ContactRefused,
     anniversary_is_valid,
@@ -12,6 +11,7 @@ from apps.contacts.services.contacts import (
     contact_form_values,
     contact_put_body,
 )
+from apps.mirror.models import CustomField
 
 pytestmark = pytest.mark.django_db
 

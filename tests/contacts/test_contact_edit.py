@@ -3,14 +3,14 @@ conflict detection when the contact changed upstream since the form was opened,
 and clear messages (with the mirror and Constant Contact untouched) when the
 upstream fails or the input is bad."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.audit.models import AuditEvent
 from apps.constantcontact import client as client_module
 from apps.constantcontact.gate import ConstantContact
 from apps.constantcontact.models import Connection
-from apps.contacts.models import Contact
+from apps.mirror.models import Contact
 from tests.contacts.contact_support import (
     mirror_collections,
     mirror_contact,
@@ -57,7 +57,7 @@ def form_data(response) -> dict[str, str]:
 
 
 def field_name(cw, label: str) -> str:
-    from apps.contacts.models import CustomField
+    from apps.mirror.models import CustomField
 
     field = CustomField.objects.get(workspace=cw.workspace, label=label)
     return f"cf_{field.pk}"
@@ -289,7 +289,7 @@ def test_a_removed_contact_cant_be_edited(connected_world, rich, editor):
 def test_a_field_the_form_cant_edit_keeps_its_value(connected_world, rich, editor):
     """A multi-select custom field shows as read-only; saving another field must
     not read it as emptied."""
-    from apps.contacts.models import CustomField
+    from apps.mirror.models import CustomField
 
     field = CustomField.objects.get(workspace=connected_world.workspace, label="Plan")
     CustomField.objects.filter(pk=field.pk).update(type="multi_select")

@@ -2,15 +2,15 @@
 real links (no JavaScript needed), htmx partial swaps, and a fixed number of
 queries however many contacts there are."""
 
-import re
 from datetime import UTC, datetime, timedelta
+import re
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+import pytest
 
-from apps.contacts.models import Contact, ContactList, ListMembership
+from apps.mirror.models import Contact, ContactList, ListMembership
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

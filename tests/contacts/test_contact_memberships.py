@@ -1,11 +1,11 @@
 """Adding a contact to and removing it from lists and tags on its page, by
 get-merge-put: the rest of the contact survives, the mirror follows."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.audit.models import AuditEvent
-from apps.contacts.models import Contact, ContactList, Tag
+from apps.mirror.models import Contact, ContactList, Tag
 from tests.contacts.contact_support import (
     mirror_collections,
     mirror_contact,

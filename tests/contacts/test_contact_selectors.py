@@ -3,11 +3,10 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+import pytest
 
-from apps.contacts.models import Contact, ContactList, ListMembership, SyncRun, Tag, Tagging
 from apps.contacts.selectors.contacts import (
     ContactFilters,
     Cursor,
@@ -17,6 +16,7 @@ from apps.contacts.selectors.contacts import (
     contact_filter,
     contact_page,
 )
+from apps.mirror.models import Contact, ContactList, ListMembership, SyncRun, Tag, Tagging
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -166,7 +166,7 @@ def test_the_plain_count_is_cached_until_a_sync_moves_or_a_write_invalidates(wor
     with CaptureQueriesContext(connection) as queries:
         assert count() == 3  # cached: no COUNT ran
     assert not any("COUNT" in q["sql"].upper() for q in queries.captured_queries)
-    SyncRun.objects.create(workspace=ws, kind="incremental", status="running")
+    SyncRun.objects.create(scope="contacts", workspace=ws, kind="incremental", status="running")
     assert count() == 4
     make(ws, 11)
     contact_count_invalidate(workspace=ws)

@@ -2,11 +2,11 @@
 that it re-subscribes; at least one list; the contact is fetched again and
 mirrored after Constant Contact answers."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.audit.models import AuditEvent
-from apps.contacts.models import Contact, ContactList
+from apps.mirror.models import Contact, ContactList
 from tests.contacts.contact_support import (
     mirror_collections,
     mirror_contact,

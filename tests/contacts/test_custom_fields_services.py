@@ -6,14 +6,15 @@ and the 100-field limit refused with the mirror untouched."""
 import pytest
 
 from apps.constantcontact.errors import Conflict, GrantDenied, ValidationError
-from apps.contacts.mirror import CONTACT_INCLUDE, contact_mirror_save, custom_field_mirror_save
-from apps.contacts.models import Contact, CustomField
 from apps.contacts.selectors.custom_fields import FIELD_TYPES, contacts_with_value_count
 from apps.contacts.services import custom_fields as services
+from apps.mirror.mapping import CONTACT_INCLUDE
+from apps.mirror.models import Contact, CustomField
+from apps.mirror.services.audience import contact_mirror_save, custom_field_mirror_save
 
 
 def mirror_fields(cw) -> dict[str, CustomField]:
-    answer = cw.gate().custom_fields_list(params={"limit": 100})
+    answer = cw.gate().call("custom_fields.list", params={"limit": 100})
     return {
         data["label"]: custom_field_mirror_save(workspace=cw.workspace, data=data)
         for data in answer.data["custom_fields"]

@@ -3,11 +3,11 @@ allowance (a warning from 90, the create form refused at 100, Constant
 Contact's refusal shown if the mirror lags), create with choices, rename,
 delete with its warning of how many contacts lose a value, and the grants."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.constantcontact import client as client_module
-from apps.contacts.models import Contact, CustomField
+from apps.mirror.models import Contact, CustomField
 from tests.contacts.test_custom_fields_services import (
     fill_upstream_fields,
     mirror_contacts,

@@ -2,10 +2,9 @@
 time by keyset, the member count, the allowance, and lookups scoped to the
 workspace."""
 
-import pytest
 from django.http import Http404
+import pytest
 
-from apps.contacts.models import Contact, ContactList, ListMembership
 from apps.contacts.selectors.lists import (
     CollectionUsage,
     contact_list_for,
@@ -13,6 +12,7 @@ from apps.contacts.selectors.lists import (
     list_mirrored_member_count,
     list_usage,
 )
+from apps.mirror.models import Contact, ContactList, ListMembership
 
 
 @pytest.fixture

@@ -9,15 +9,17 @@ from apps.accounts.models import Membership
 from apps.accounts.services import role_save
 from apps.constantcontact import client as client_module
 from apps.constantcontact.errors import Conflict, GrantDenied, UpstreamUnavailable
-from apps.contacts.mirror import CONTACT_INCLUDE, contact_mirror_save, list_mirror_save
-from apps.contacts.models import ContactList, ListMembership
 from apps.contacts.services import lists as services
+from apps.mirror.mapping import CONTACT_INCLUDE
+from apps.mirror.models import ContactList, ListMembership
+from apps.mirror.services.activities import DeleteOutcome
+from apps.mirror.services.audience import contact_mirror_save, list_mirror_save
 from tests.factories import UserFactory
 
 
 def mirror_lists(cw) -> dict[str, ContactList]:
     """What a sync would leave: every upstream list, with its member count."""
-    answer = cw.gate().lists_list(params={"include_membership_count": "all", "limit": 1000})
+    answer = cw.gate().call("lists.list", params={"include_membership_count": "all", "limit": 1000})
     return {
         data["name"]: list_mirror_save(workspace=cw.workspace, data=data)
         for data in answer.data["lists"]
@@ -142,12 +144,12 @@ def test_a_delete_is_pending_until_the_simulators_activity_completes(connected_w
     newsletter.refresh_from_db()
     assert newsletter.delete_pending
     assert services.list_delete_settle(contact_list=newsletter, membership=editor).outcome == (
-        services.DeleteOutcome.PENDING)
+        DeleteOutcome.PENDING)
     assert ContactList.objects.filter(pk=newsletter.pk).exists()
 
     cw.sim.advance(60)
     check = services.list_delete_settle(contact_list=newsletter, membership=editor)
-    assert check.outcome == services.DeleteOutcome.DELETED
+    assert check.outcome == DeleteOutcome.DELETED
     assert not ContactList.objects.filter(pk=newsletter.pk).exists()
     assert not ListMembership.objects.filter(contact_list_id=newsletter.pk).exists()
     assert upstream_list(cw, newsletter.cc_id).get("deleted_at")
@@ -166,7 +168,7 @@ def test_a_member_who_cannot_read_bulk_jobs_still_sees_the_delete_finish(connect
     partners.refresh_from_db()
     cw.sim.advance(60)
     check = services.list_delete_settle(contact_list=partners, membership=keeper)
-    assert check.outcome == services.DeleteOutcome.DELETED
+    assert check.outcome == DeleteOutcome.DELETED
     assert not ContactList.objects.filter(pk=partners.pk).exists()
 
 

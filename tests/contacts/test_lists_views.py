@@ -3,13 +3,13 @@ list's page, create, edit, the favourite star (htmx and plain), delete with its
 pending row that polls until the simulator's activity is done, the grants on
 every action, and upstream failures shown as messages with the mirror unchanged."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.accounts.services import workspace_create
 from apps.constantcontact import client as client_module
 from apps.constantcontact.models import Connection
-from apps.contacts.models import Contact, ContactList, ListMembership
+from apps.mirror.models import Contact, ContactList, ListMembership
 from tests.contacts.test_lists_services import mirror_contacts, mirror_lists, upstream_list
 from tests.factories import UserFactory
 

@@ -8,8 +8,8 @@ import math
 from django.utils import timezone
 import pytest
 
-from apps.contacts.mirror import contact_fields_from_upstream
-from apps.contacts.models import (
+from apps.mirror.mapping import contact_fields_from_upstream
+from apps.mirror.models import (
     Contact,
     ContactList,
     CustomField,

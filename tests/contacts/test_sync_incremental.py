@@ -3,12 +3,14 @@ successful run (by updated_after), opted out since then (by optout_after, since
 an opt-out leaves updated_at alone), deleted since then (status=all brings them
 back with deleted_at), and new ones — in a handful of calls."""
 
-from ccsim.resources.contacts import unsubscribe
 import pytest
 
 from apps.constantcontact import client as client_module
-from apps.contacts.mirror import contact_fields_from_upstream
-from apps.contacts.models import Contact, ContactList, ListMembership, SyncRun, Tag
+from apps.constantcontact.times import format_time
+from apps.mirror.mapping import contact_fields_from_upstream
+from apps.mirror.models import Contact, ContactList, ListMembership, SyncRun, Tag
+from apps.mirror.services import runs
+from ccsim.resources.contacts import unsubscribe
 from tests.constantcontact.helpers_sim import RequestLog
 
 
@@ -137,9 +139,7 @@ def test_it_asks_by_updated_after_and_by_optout_after_since_the_last_successful_
 
     run = run_sync("incremental")
 
-    since = sync_service._upstream_time(
-        previous.high_water_mark - sync_service.INCREMENTAL_OVERLAP
-    )
+    since = format_time(previous.high_water_mark - runs.INCREMENTAL_OVERLAP)
     assert [
         {k: p.get(k) for k in ("updated_after", "optout_after", "status", "limit")} for p in sent
     ] == [

@@ -12,7 +12,6 @@ from apps.audit.models import AuditEvent
 from apps.constantcontact import client as client_module
 from apps.constantcontact.errors import NotConnected
 from apps.constantcontact.models import Connection
-from apps.contacts.models import Contact, SyncRun
 from apps.contacts.services.sync import (
     contacts_sync_run,
     contacts_sync_schedule_all,
@@ -21,6 +20,7 @@ from apps.contacts.services.sync import (
 )
 from apps.contacts.tasks import contacts_sync_scheduled
 from apps.core.redis import redis_client
+from apps.mirror.models import Contact, SyncRun
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_a_second_start_returns_the_run_already_queued(connected_world):
 
 
 def test_a_second_start_returns_the_run_already_running(connected_world):
-    running = SyncRun.objects.create(workspace=connected_world.workspace, kind="full",
+    running = SyncRun.objects.create(scope="contacts", workspace=connected_world.workspace, kind="full",
                                      status=SyncRun.Status.RUNNING, started_at=timezone.now())
     lock = redis_client().lock(run_lock_key(workspace_id=connected_world.workspace.pk), timeout=60)
     assert lock.acquire(blocking=False)
@@ -64,7 +64,7 @@ def test_a_second_start_returns_the_run_already_running(connected_world):
 
 def test_a_run_whose_worker_died_stops_blocking_new_ones(connected_world):
     """Running without the run lock: its worker is gone (the lock is renewed every page)."""
-    orphan = SyncRun.objects.create(workspace=connected_world.workspace, kind="full",
+    orphan = SyncRun.objects.create(scope="contacts", workspace=connected_world.workspace, kind="full",
                                     status=SyncRun.Status.RUNNING, started_at=timezone.now())
 
     run, created = start(connected_world)
@@ -76,7 +76,7 @@ def test_a_run_whose_worker_died_stops_blocking_new_ones(connected_world):
 
 
 def test_a_run_queued_for_hours_was_lost_and_stops_blocking(connected_world):
-    lost = SyncRun.objects.create(workspace=connected_world.workspace, kind="full",
+    lost = SyncRun.objects.create(scope="contacts", workspace=connected_world.workspace, kind="full",
                                   created_at=timezone.now() - timedelta(hours=2))
 
     _, created = start(connected_world)
@@ -87,7 +87,7 @@ def test_a_run_queued_for_hours_was_lost_and_stops_blocking(connected_world):
 
 def test_syncs_of_different_workspaces_do_not_block_each_other(connected_world):
     start(connected_world)
-    other = SyncRun.objects.create(workspace=connected_world.other_workspace, kind="full")
+    other = SyncRun.objects.create(scope="contacts", workspace=connected_world.other_workspace, kind="full")
 
     assert other.is_active
     assert SyncRun.objects.filter(status=SyncRun.Status.QUEUED).count() == 2
@@ -204,6 +204,35 @@ def test_a_member_who_lost_the_grant_fails_the_queued_run(connected_world, run_s
     assert run.status == SyncRun.Status.FAILED
     assert "role does not allow" in run.error
     assert run.api_calls == 0  # refused at the gate: nothing left the machine
+
+
+def test_a_grant_revoked_mid_run_stops_the_sync_at_its_next_page(
+    connected_world, run_sync, monkeypatch
+):
+    # The gate re-reads the member's role on every call, so a long sync stops at
+    # the next page once its member lost the grant, not when it is done.
+    from apps.contacts.services import sync as sync_service
+
+    monkeypatch.setattr(sync_service, "CONTACTS_PAGE", 10)  # three pages of the 30
+    write_page = sync_service.mirror_contacts_page
+
+    def then_revoke(**kwargs):
+        written = write_page(**kwargs)
+        membership = connected_world.membership("editor")
+        membership.role = Role.objects.create(workspace=connected_world.workspace,
+                                              name="Nothing", grants={})
+        membership.save()
+        return written
+
+    monkeypatch.setattr(sync_service, "mirror_contacts_page", then_revoke)
+
+    run = run_sync("full", who="editor")
+
+    assert run.status == SyncRun.Status.FAILED
+    assert "role does not allow" in run.error
+    assert run.processed == 10  # the first page, and not one more
+    refused = AuditEvent.objects.filter(action="cc.contacts.list", outcome="denied")
+    assert refused.count() == 1
 
 
 # --- beat ----------------------------------------------------------------------------

@@ -5,13 +5,15 @@ the mirror untouched."""
 import pytest
 
 from apps.constantcontact.errors import Conflict, GrantDenied, ValidationError
-from apps.contacts.mirror import CONTACT_INCLUDE, contact_mirror_save, tag_mirror_save
-from apps.contacts.models import Tag, Tagging
 from apps.contacts.services import tags as services
+from apps.mirror.mapping import CONTACT_INCLUDE
+from apps.mirror.models import Tag, Tagging
+from apps.mirror.services.activities import DeleteOutcome, DeletePending
+from apps.mirror.services.audience import contact_mirror_save, tag_mirror_save
 
 
 def mirror_tags(cw) -> dict[str, Tag]:
-    answer = cw.gate().tags_list(params={"include_count": "true", "limit": 500})
+    answer = cw.gate().call("tags.list", params={"include_count": "true", "limit": 500})
     return {
         data["name"]: tag_mirror_save(workspace=cw.workspace, data=data)
         for data in answer.data["tags"]
@@ -108,12 +110,12 @@ def test_a_delete_is_pending_until_the_activity_completes(connected_world):
     webinar.refresh_from_db()
     assert webinar.delete_pending
     assert services.tag_delete_settle(tag=webinar, membership=editor).outcome == (
-        services.DeleteOutcome.PENDING)
+        DeleteOutcome.PENDING)
     assert "webinar" in upstream_tags(cw)
 
     cw.sim.advance(60)
     assert services.tag_delete_settle(tag=webinar, membership=editor).outcome == (
-        services.DeleteOutcome.DELETED)
+        DeleteOutcome.DELETED)
     assert not Tag.objects.filter(pk=webinar.pk).exists()
     assert not Tagging.objects.filter(tag_id=webinar.pk).exists()
     assert "webinar" not in upstream_tags(cw)
@@ -124,5 +126,5 @@ def test_a_pending_tag_cannot_be_renamed(connected_world):
     lead = mirror_tags(cw)["lead"]
     services.tag_delete(tag=lead, membership=cw.membership("editor"))
     lead.refresh_from_db()
-    with pytest.raises(services.DeletePending):
+    with pytest.raises(DeletePending):
         services.tag_rename(tag=lead, membership=cw.membership("editor"), name="Too late")

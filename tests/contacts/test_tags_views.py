@@ -3,13 +3,13 @@ allowance (a warning from 450, the create form refused at 500, Constant
 Contact's own refusal shown if the mirror lags), create, rename, duplicates,
 delete pending until done, and the grants."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.constantcontact import client as client_module
 from apps.constantcontact.errors import Throttled
-from apps.contacts.models import Tag
 from apps.contacts.services import tags as tag_services
+from apps.mirror.models import Tag
 from tests.contacts.test_tags_services import fill_upstream_tags, mirror_tags, upstream_tags
 
 HX = {"HTTP_HX_REQUEST": "true"}

@@ -10,15 +10,23 @@ visitors the login page.
 from dataclasses import dataclass
 from typing import Callable
 
-import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+import pytest
 
 from apps.accounts.grants import Access, Area, Capability
 from apps.accounts.models import Membership, Role
 from apps.accounts.services import invitation_create, role_save
-from apps.campaigns.models import Campaign, EmailActivity, SendJob
-from apps.contacts.models import Contact, ContactList, CustomField, SyncRun, Tag
+from apps.campaigns.models import SendJob
 from apps.dashboard.views import UNBUILT_AREAS
+from apps.mirror.models import (
+    Campaign,
+    Contact,
+    ContactList,
+    CustomField,
+    EmailActivity,
+    SyncRun,
+    Tag,
+)
 
 MEMBERS = ("admin", "editor", "approver", "viewer")
 
@@ -222,7 +230,7 @@ class Fixtures:
         self.job = SendJob.objects.create(campaign=self.campaign, kind=SendJob.Kind.TEST_SEND,
                                           requested_by=world.editor,
                                           status=SendJob.Status.SUCCEEDED)
-        self.sync_run = SyncRun.objects.create(
+        self.sync_run = SyncRun.objects.create(scope="contacts",
             workspace=ws, kind=SyncRun.Kind.FULL, status=SyncRun.Status.SUCCEEDED
         )
         self.invitation, self.token = invitation_create(

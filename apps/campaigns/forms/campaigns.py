@@ -13,11 +13,11 @@ from django import forms
 from django.utils import timezone
 
 from apps.campaigns.html_checks import MAX_HTML_LENGTH, html_problems
-from apps.campaigns.models import CampaignStatus
 from apps.campaigns.selectors.campaigns import DEFAULT_SORT, STATUS_ALL
 from apps.campaigns.services.campaigns import EmailDraft
 from apps.constantcontact.errors import ConstantContactError, ValidationError
 from apps.constantcontact.explain import upstream_error_message
+from apps.mirror.models import CampaignStatus
 
 NAME_MAX = 80  # Constant Contact's limit (contract §3.7)
 DUPLICATE_NAME = (

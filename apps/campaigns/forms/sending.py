@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from apps.campaigns.services.sending import MAX_TEST_ADDRESSES
+from apps.campaigns.selectors.sending import MAX_TEST_ADDRESSES
 
 # Constant Contact's personal message is free text shown above the test email;
 # a short paragraph is all it is for.

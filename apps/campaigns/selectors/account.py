@@ -135,9 +135,9 @@ def account_snapshot_fetch(*, workspace: Workspace, membership: Membership) -> A
     cache them. Raises ConstantContactError; the cached copy is then left as it
     was (a failed refresh never replaces good data with nothing)."""
     cc = _gate(workspace, membership)
-    summary = cc.account_summary_get(params=SUMMARY_PARAMS).data
+    summary = cc.call("account.summary_get", params=SUMMARY_PARAMS).data
     # A bare JSON array, not an object (contract §3.8).
-    emails = cc.account_emails_list().data
+    emails = cc.call("account.emails_list").data
     snapshot = AccountSnapshot(
         summary=summary if isinstance(summary, dict) else {},
         emails=emails if isinstance(emails, list) else [],
@@ -165,7 +165,6 @@ def account_snapshot_forget(*, workspace: Workspace) -> None:
 def account_summary_fetch(*, workspace: Workspace, membership: Membership) -> dict:
     """The summary with its physical address, read now: the edit form starts from
     what Constant Contact holds, never from a cached copy up to minutes old."""
-    data = _gate(workspace, membership).account_summary_get(
-        params={"extra_fields": "physical_address"}
-    ).data
+    data = _gate(workspace, membership).call("account.summary_get",
+                                             params={"extra_fields": "physical_address"}).data
     return data if isinstance(data, dict) else {}

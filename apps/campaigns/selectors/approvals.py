@@ -1,10 +1,9 @@
 """Reads for the approval panel and review page: the approval in play, its
 history, and exactly what changed since the content was approved.
 
-Nothing here calls Constant Contact: the panel reads the mirror, which every
-edit and sync refreshes (and which voids an approval that no longer matches).
-`approval_panel_context` is what the campaign detail page merges into its
-context for both panels it includes (approvals and sending).
+Nothing here calls Constant Contact or writes anything: the panel reads the
+mirror, which every edit and sync refreshes (and which voids an approval that
+no longer matches). The panel's forms are the views' to build.
 """
 
 from dataclasses import dataclass, field
@@ -15,13 +14,15 @@ from django.utils.dateparse import parse_datetime
 from apps.accounts.grants import Access, Area, Capability
 from apps.accounts.models import Membership
 from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
-from apps.campaigns.forms.approvals import ApprovalDecideForm, ApprovalRequestForm
-from apps.campaigns.models import Approval, Campaign, CampaignStatus, EmailActivity
-from apps.campaigns.templatetags.campaign_times import format_in_zone
-from apps.contacts.models import ContactList
+from apps.campaigns.models import Approval
+from apps.core.timezones import format_in_zone
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
+from apps.mirror.selectors.audience import list_names
 
 # Enough history to see the last few rounds of review; the audit log has the rest.
 HISTORY_SIZE = 10
+# The approvals that can still lead to a send: at most one per campaign.
+IN_PLAY = (Approval.Decision.PENDING, Approval.Decision.APPROVED)
 
 
 @dataclass
@@ -40,8 +41,6 @@ class ApprovalPanel:
     can_approve: bool = False
     # Why this member may not decide (four eyes), '' otherwise.
     decide_blocked: str = ""
-    request_form: ApprovalRequestForm | None = None
-    decide_form: ApprovalDecideForm | None = None
 
     @property
     def is_approved(self) -> bool:
@@ -67,6 +66,15 @@ class ApprovalPanel:
     @property
     def field_changes(self) -> list[dict]:
         return [c for c in self.changes if c["field"] != "html_content"]
+
+
+def approval_current(*, campaign: Campaign) -> Approval | None:
+    """The pending or approved approval of the campaign, if any."""
+    return (
+        Approval.objects.filter(campaign=campaign, decision__in=IN_PLAY)
+        .order_by("-requested_at", "-id")
+        .first()
+    )
 
 
 def approval_for(*, campaign: Campaign, approval_id: int) -> Approval:
@@ -127,10 +135,7 @@ def readable_changes(*, changes: list[dict], workspace, zone: str = "UTC") -> li
         if change["field"] == "contact_list_ids":
             list_ids.update(change["old"] or [])
             list_ids.update(change["new"] or [])
-    names = dict(
-        ContactList.objects.filter(workspace=workspace, cc_id__in=list_ids)
-        .values_list("cc_id", "name")
-    ) if list_ids else {}
+    names = list_names(workspace=workspace, cc_ids=list_ids)
 
     def text(field: str, value) -> str:
         if field == "planned_send_at":
@@ -184,33 +189,14 @@ def approval_panel(*, campaign: Campaign, membership: Membership) -> ApprovalPan
         panel.decide_blocked = four_eyes_reason(
             campaign=campaign, approval=current, user=membership.user
         )
-    if panel.can_request:
-        panel.request_form = ApprovalRequestForm()
-    if panel.is_pending and panel.can_approve:
-        panel.decide_form = ApprovalDecideForm(
-            initial={"approval_id": current.pk, "fingerprint": current.fingerprint}
-        )
     return panel
-
-
-def approval_panel_context(*, campaign: Campaign, membership: Membership) -> dict:
-    """The extra context both panels of the campaign detail page need."""
-    from apps.campaigns.selectors.sending import sending_panel
-
-    return {
-        "approval_panel": approval_panel(campaign=campaign, membership=membership),
-        "sending_panel": sending_panel(campaign=campaign, membership=membership),
-    }
 
 
 def snapshot_facts(*, campaign: Campaign, snapshot: dict) -> dict:
     """What the review page shows of a snapshot beyond its text fields: the
     audience's names and the planned send time as a datetime."""
     list_ids = [str(i) for i in snapshot.get("contact_list_ids") or []]
-    names = dict(
-        ContactList.objects.filter(workspace=campaign.workspace, cc_id__in=list_ids)
-        .values_list("cc_id", "name")
-    )
+    names = list_names(workspace=campaign.workspace, cc_ids=list_ids)
     audience = [names.get(i, f"List {i}") for i in list_ids]
     audience += [f"Segment {i}" for i in snapshot.get("segment_ids") or []]
     planned = snapshot.get("planned_send_at")

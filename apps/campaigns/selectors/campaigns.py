@@ -11,11 +11,11 @@ from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Workspace
-from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
-from apps.contacts.models import ContactList, SyncRun
-from apps.contacts.selectors.sync import Freshness, sync_freshness
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity, SyncRun
+from apps.mirror.selectors.audience import lists_by_cc_id, lists_open_for_use
+from apps.mirror.selectors.runs import Freshness, sync_freshness, sync_run_latest
 
-SYNC_SCOPE = "campaigns"
+SYNC_SCOPE = SyncRun.Scope.CAMPAIGNS
 
 # The list's status filter: "" shows everything except deleted campaigns.
 STATUS_ALL = "all"
@@ -79,10 +79,7 @@ def campaign_audience(*, workspace: Workspace, email: EmailActivity | None) -> l
     if email is None or not email.contact_list_ids:
         return []
     ids = [str(i) for i in email.contact_list_ids]
-    known = {
-        row.cc_id: row
-        for row in ContactList.objects.filter(workspace=workspace, cc_id__in=ids)
-    }
+    known = lists_by_cc_id(workspace=workspace, cc_ids=ids)
     audience = [
         AudienceList(cc_id=i, name=known[i].name, size=known[i].membership_count, known=True)
         if i in known else AudienceList(cc_id=i, name=f"Unknown list {i}", size=None, known=False)
@@ -98,7 +95,7 @@ def audience_list_choices(*, workspace: Workspace, selected: list[str] | None = 
     form never drops it silently."""
     choices = []
     seen = set()
-    for row in ContactList.objects.filter(workspace=workspace, delete_activity_id=""):
+    for row in lists_open_for_use(workspace=workspace):
         size = "" if row.membership_count is None else f" ({row.membership_count:,})"
         choices.append((row.cc_id, f"{row.name}{size}"))
         seen.add(row.cc_id)
@@ -124,7 +121,4 @@ def campaigns_freshness(*, workspace: Workspace) -> Freshness:
 
 
 def campaigns_sync_latest(*, workspace: Workspace) -> SyncRun | None:
-    return (
-        SyncRun.objects.filter(workspace=workspace, scope=SYNC_SCOPE)
-        .order_by("-created_at", "-pk").first()
-    )
+    return sync_run_latest(workspace=workspace, scope=SYNC_SCOPE)

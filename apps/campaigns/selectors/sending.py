@@ -1,22 +1,36 @@
 """Reads for the sending panel and pages: the latest send jobs, the test-send
-allowance, and whether scheduling or unscheduling is on offer. (Times are shown
-in the member's, the workspace's and UTC zones by the `campaign_times` tags.)
+allowance, whether scheduling or unscheduling is on offer, and the schedule
+confirmation page's readiness check. (Times are shown in the member's, the
+workspace's and UTC zones by the `local_times` tags.)
 
-Nothing here calls Constant Contact.
+Only `schedule_readiness` calls Constant Contact, and only to read: the
+confirmation page must show what would go out now, not what the mirror last
+saw. Nothing here writes: a change it finds is reported, and voided by the
+confirm, the job or the next sync.
 """
 
+import copy
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from apps.accounts.grants import Access, Area, Capability
 from apps.accounts.models import Membership, Workspace
-from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot
-from apps.campaigns.models import Approval, Campaign, CampaignStatus, EmailActivity, SendJob
-from apps.campaigns.services.sending import TEST_RECIPIENTS_PER_DAY, daily_test_recipients_used
-from apps.campaigns.templatetags.campaign_times import format_in_zone, zone_named
+from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
+from apps.campaigns.models import Approval, SendJob
+from apps.campaigns.selectors.approvals import approval_current
+from apps.campaigns.selectors.presend import PresendReport, presend_checks
+from apps.constantcontact.gate import ConstantContact
+from apps.core.timezones import format_in_zone, zone_named
+from apps.mirror.mapping import ACTIVITY_INCLUDE, email_fields_from_upstream
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
+
+# Constant Contact's limits on test sends (contract §3.7, §2.5): five addresses a
+# call and fifty test recipients a day per account, each recipient counting.
+MAX_TEST_ADDRESSES = 5
+TEST_RECIPIENTS_PER_DAY = 50
 
 
 def send_time_phrase(*, when: datetime | None, workspace: Workspace) -> str:
@@ -41,6 +55,18 @@ def send_jobs_recent(*, campaign: Campaign, limit: int = 5) -> list[SendJob]:
         SendJob.objects.filter(campaign=campaign).select_related("requested_by")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def daily_test_recipients_used(*, workspace, now: datetime) -> int:
+    """Test recipients used today (UTC day, as Constant Contact counts) by this workspace.
+
+    Failed jobs don't count: their addresses were refused, not sent."""
+    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    jobs = SendJob.objects.filter(
+        campaign__workspace=workspace, kind=SendJob.Kind.TEST_SEND,
+        created_at__gte=day_start, created_at__lt=day_start + timedelta(days=1),
+    ).exclude(status=SendJob.Status.FAILED)
+    return sum(len(job.test_addresses or []) for job in jobs.only("test_addresses"))
 
 
 @dataclass
@@ -118,3 +144,79 @@ def sending_panel(*, campaign: Campaign, membership: Membership,
         allowance=daily_test_allowance(workspace=workspace, now=now),
         unschedule_too_late=bool(email and email.scheduled_at and email.scheduled_at <= now),
     )
+
+
+# --- The schedule confirmation page ---------------------------------------------------
+
+
+@dataclass
+class ScheduleReadiness:
+    """What the schedule confirmation page shows, and whether it may go ahead."""
+
+    campaign: Campaign
+    email: EmailActivity
+    approval: Approval | None
+    report: PresendReport | None = None
+    # Why scheduling is not possible at all ('' when it is, pending the checks).
+    blocked: str = ""
+    changes: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.blocked and self.report is not None and self.report.ok
+
+    @property
+    def send_at(self) -> datetime | None:
+        return self.email.planned_send_at
+
+
+def readiness_blocked_by_approval(*, approval: Approval | None, email: EmailActivity
+                                  ) -> tuple[str, list[dict]]:
+    """Why `approval` does not cover `email` ('' when it does), and what changed
+    since it was approved (empty unless the content differs)."""
+    if approval is None:
+        return ("This campaign has no approval. Ask for review; a member with the "
+                "approve capability must approve it before it can be scheduled."), []
+    if approval.decision != Approval.Decision.APPROVED:
+        return ("The review is still waiting for a decision; only approved content "
+                "can be scheduled."), []
+    now_snapshot = outgoing_snapshot(email)
+    if fingerprint(now_snapshot) != approval.fingerprint:
+        return ("The campaign changed since it was approved, so the approval no longer "
+                "covers it. Ask for review again."), snapshot_diff(approval.snapshot, now_snapshot)
+    return "", []
+
+
+def email_as_upstream_holds_it(*, campaign: Campaign, cc: ConstantContact) -> EmailActivity:
+    """The campaign's primary email as Constant Contact holds it now, read through
+    `cc` and never saved: the mirrored row with the upstream fields laid over it
+    (ccadmin's own planned send time stays)."""
+    mirrored = campaign.email
+    answer = cc.call("emails.activity_get", campaign_activity_id=mirrored.cc_id,
+                     params={"include": ACTIVITY_INCLUDE})
+    current = copy.copy(mirrored)
+    for name, value in email_fields_from_upstream(answer.data or {}).items():
+        setattr(current, name, value)
+    return current
+
+
+def schedule_readiness(*, campaign: Campaign, cc: ConstantContact, now: datetime
+                       ) -> ScheduleReadiness:
+    """For the confirmation page: what Constant Contact holds now, checked against
+    the approval, and the pre-send checks. Raises EmailActivity.DoesNotExist
+    before the first sync has read the email."""
+    email = email_as_upstream_holds_it(campaign=campaign, cc=cc)
+    approval = approval_current(campaign=campaign)
+    if email.status != CampaignStatus.DRAFT:
+        return ScheduleReadiness(
+            campaign=campaign, email=email, approval=approval,
+            blocked=(f"Only a draft can be scheduled; this campaign is "
+                     f"{email.get_status_display().lower()} in Constant Contact."),
+        )
+    blocked, changes = readiness_blocked_by_approval(approval=approval, email=email)
+    readiness = ScheduleReadiness(campaign=campaign, email=email, approval=approval,
+                                  blocked=blocked, changes=changes)
+    if not blocked:
+        readiness.report = presend_checks(email=email, cc=cc, now=now,
+                                          send_at=email.planned_send_at)
+    return readiness

@@ -47,14 +47,14 @@ def _gate(workspace: Workspace, membership: Membership) -> ConstantContact:
 
 def _address_save(cc: ConstantContact, *, address: dict, exists: bool) -> str:
     if exists:
-        cc.account_physical_address_update(body=address)
+        cc.call("account.physical_address_update", json=address)
         return "updated"
     try:
-        cc.account_physical_address_create(body=address)
+        cc.call("account.physical_address_create", json=address)
     except Conflict:
         # Someone added an address since the form was shown (POST answers 409 when
         # one exists, contract §3.8): this member's address replaces it.
-        cc.account_physical_address_update(body=address)
+        cc.call("account.physical_address_update", json=address)
         return "updated"
     return "created"
 
@@ -87,7 +87,7 @@ def account_update(
     cc = _gate(workspace, membership)
     fields: list[str] = []
     if summary:
-        cc.account_summary_update(body=summary)
+        cc.call("account.summary_update", json=summary)
         fields = sorted(summary)
     update = AccountUpdate(fields=fields)
     if address is not None:

@@ -22,12 +22,12 @@ from apps.accounts.grants import Capability
 from apps.accounts.models import Membership
 from apps.audit.services import audit_event_record
 from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
-from apps.campaigns.mirror import ACTIVITY_INCLUDE, email_mirror_save
-from apps.campaigns.models import Approval, Campaign, CampaignStatus, EmailActivity
-from apps.campaigns.selectors.approvals import four_eyes_reason
+from apps.campaigns.models import Approval
+from apps.campaigns.selectors.approvals import IN_PLAY, approval_current, four_eyes_reason
 from apps.constantcontact.gate import ConstantContact
-
-IN_PLAY = (Approval.Decision.PENDING, Approval.Decision.APPROVED)
+from apps.mirror.mapping import ACTIVITY_INCLUDE
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
+from apps.mirror.services.campaigns import email_mirror_save
 
 
 class ApprovalRefused(Exception):
@@ -56,24 +56,14 @@ def campaign_email_refresh(*, campaign: Campaign, cc: ConstantContact) -> EmailA
     """Read the primary email from Constant Contact and update the mirror (and the
     campaign's status, which follows its primary email's) with it."""
     email = campaign.email
-    result = cc.emails_activity_get(
-        campaign_activity_id=email.cc_id, params={"include": ACTIVITY_INCLUDE}
-    )
+    result = cc.call("emails.activity_get", campaign_activity_id=email.cc_id,
+                     params={"include": ACTIVITY_INCLUDE})
     with transaction.atomic():
         email = email_mirror_save(campaign=campaign, data=result.data or {})
         if campaign.status not in (email.status, CampaignStatus.REMOVED):
             campaign.status = email.status
             campaign.save(update_fields=["status"])
     return email
-
-
-def approval_current(*, campaign: Campaign) -> Approval | None:
-    """The pending or approved approval of the campaign, if any."""
-    return (
-        Approval.objects.filter(campaign=campaign, decision__in=IN_PLAY)
-        .order_by("-requested_at", "-id")
-        .first()
-    )
 
 
 def approval_void(*, approval: Approval, actor, changes: list[dict], reason: str = "changed"

@@ -28,19 +28,18 @@ from django.db import transaction
 from apps.accounts.grants import Access, Area
 from apps.accounts.models import Membership, Workspace
 from apps.audit.services import audit_event_record
-from apps.campaigns.mirror import (
-    ACTIVITY_INCLUDE,
-    campaign_mirror_save,
-    email_mark_removed,
-    email_mirror_save,
-    status_from_upstream,
-)
-from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
 from apps.campaigns.selectors.campaigns import campaign_email, mirrored_sender_addresses
 from apps.campaigns.services.approvals import approval_void_if_changed
 from apps.constantcontact.errors import ConstantContactError, NotFound
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
+from apps.mirror.mapping import ACTIVITY_INCLUDE, status_from_upstream
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
+from apps.mirror.services.campaigns import (
+    campaign_mirror_save,
+    email_mark_removed,
+    email_mirror_save,
+)
 
 # The API creates custom-code emails (format 5) or editor emails (4); we write HTML.
 CUSTOM_CODE = 5
@@ -155,9 +154,8 @@ def sender_addresses_verified(*, workspace: Workspace, membership: Membership) -
             "that the one you choose is verified.",
         )
     try:
-        answer = _gate(workspace, membership).account_emails_list(
-            params={"confirm_status": "CONFIRMED"}
-        )
+        answer = _gate(workspace, membership).call("account.emails_list",
+                                                   params={"confirm_status": "CONFIRMED"})
     except ConstantContactError as exc:
         return SenderAddresses(
             addresses=mirrored_sender_addresses(workspace=workspace), from_account=False,
@@ -233,7 +231,7 @@ def campaign_create(
     }
     if draft.preheader:
         activity["preheader"] = draft.preheader
-    answer = cc.emails_create(body={"name": name, "email_campaign_activities": [activity]})
+    answer = cc.call("emails.create", json={"name": name, "email_campaign_activities": [activity]})
     with transaction.atomic():
         campaign = campaign_mirror_save(workspace=workspace, data=answer.data or {},
                                         author=membership.user)
@@ -249,20 +247,17 @@ def campaign_create(
     try:
         if not campaign.primary_activity_id:
             # POST /emails answers with the activities; this is for an answer that didn't.
-            detail = cc.emails_get(campaign_id=campaign.cc_id)
+            detail = cc.call("emails.get", campaign_id=campaign.cc_id)
             with transaction.atomic():
                 campaign = campaign_mirror_save(workspace=workspace, data=detail.data or {})
         accepted["campaign_activity_id"] = campaign.primary_activity_id
-        current = cc.emails_activity_get(
-            campaign_activity_id=campaign.primary_activity_id,
-            params={"include": ACTIVITY_INCLUDE},
-        ).data or {}
+        current = cc.call("emails.activity_get", campaign_activity_id=campaign.primary_activity_id,
+                          params={"include": ACTIVITY_INCLUDE}).data or {}
         data = current
         if draft.contact_list_ids:
             body = _merged_activity(current, draft)
-            put = cc.emails_activity_update(
-                campaign_activity_id=campaign.primary_activity_id, body=body
-            ).data
+            put = cc.call("emails.activity_update",
+                          campaign_activity_id=campaign.primary_activity_id, json=body).data
             data = {**body, **(put if isinstance(put, dict) else {})}
     except ConstantContactError as exc:
         if campaign.primary_activity_id:
@@ -315,9 +310,8 @@ def campaign_update(*, campaign: Campaign, membership: Membership, draft: EmailD
         raise CampaignNotEditable(reason)
     workspace = campaign.workspace
     cc = _gate(workspace, membership)
-    current = cc.emails_activity_get(
-        campaign_activity_id=campaign.primary_activity_id, params={"include": ACTIVITY_INCLUDE}
-    ).data or {}
+    current = cc.call("emails.activity_get", campaign_activity_id=campaign.primary_activity_id,
+                      params={"include": ACTIVITY_INCLUDE}).data or {}
     live_status = status_from_upstream(current.get("current_status"))
     if live_status != CampaignStatus.DRAFT:
         # Scheduled or sent in the meantime (perhaps in Constant Contact's own app):
@@ -329,9 +323,8 @@ def campaign_update(*, campaign: Campaign, membership: Membership, draft: EmailD
 
     before = _outgoing(campaign_email(campaign))
     body = _merged_activity(current, draft)
-    put = cc.emails_activity_update(
-        campaign_activity_id=campaign.primary_activity_id, body=body
-    ).data
+    put = cc.call("emails.activity_update", campaign_activity_id=campaign.primary_activity_id,
+                  json=body).data
     email = _save_email(
         campaign=campaign, data={**body, **(put if isinstance(put, dict) else {})},
         planned_send_at=draft.planned_send_at,
@@ -358,9 +351,8 @@ def campaign_rename(*, campaign: Campaign, membership: Membership, name: str) ->
     if campaign.status == CampaignStatus.REMOVED:
         raise CampaignNotEditable(NOT_EDITABLE[CampaignStatus.REMOVED])
     old_name = campaign.name
-    answer = _gate(campaign.workspace, membership).emails_rename(
-        campaign_id=campaign.cc_id, name=name
-    )
+    answer = _gate(campaign.workspace, membership).call("emails.rename", campaign_id=campaign.cc_id,
+                                                        json={"name": name})
     data = answer.data if isinstance(answer.data, dict) and answer.data.get("campaign_id") else {
         **(campaign.raw or {}), "campaign_id": campaign.cc_id, "name": name,
     }
@@ -386,7 +378,7 @@ def campaign_delete(*, campaign: Campaign, membership: Membership) -> Campaign:
     workspace = campaign.workspace
     cc = _gate(workspace, membership)
     try:
-        live = cc.emails_get(campaign_id=campaign.cc_id).data or {}
+        live = cc.call("emails.get", campaign_id=campaign.cc_id).data or {}
     except NotFound:
         live = None  # gone upstream already: the mirror follows
     if live is not None:
@@ -396,7 +388,7 @@ def campaign_delete(*, campaign: Campaign, membership: Membership) -> Campaign:
         if reason:
             raise CampaignNotDeletable(reason)
         try:
-            cc.emails_delete(campaign_id=campaign.cc_id)
+            cc.call("emails.delete", campaign_id=campaign.cc_id)
         except NotFound:
             pass  # deleted a moment ago elsewhere: the outcome the member wanted
     with transaction.atomic():

@@ -2,15 +2,15 @@
 that a Celery worker runs (tasks.py) and the campaign page polls.
 
     job = send_test_request(campaign=c, membership=m, addresses=[...], personal_message="")
-    readiness = schedule_readiness(campaign=c, membership=m, cc=cc, now=now)   # the confirm page
     job = send_schedule_request(campaign=c, membership=m, cc=cc, confirmation=name, now=now)
     job = send_unschedule_request(campaign=c, membership=m, now=now)
     send_job_run(job_id=job.pk, final_attempt=False)            # inside the worker
 
 A schedule needs an approval that is APPROVED and whose fingerprint matches what
-Constant Contact holds now: checked on the confirmation page, again when the
-member confirms, and once more inside the job right before the POST. Anything
-that changed voids the approval and nothing is scheduled.
+Constant Contact holds now: shown on the confirmation page (a read,
+`selectors.sending.schedule_readiness`), checked again when the member confirms,
+and once more inside the job right before the POST. A change found on a
+confirm or in the job voids the approval and nothing is scheduled.
 
 The schedule job is idempotent: it first reads Constant Contact's schedule. If
 the activity is already scheduled for the approved time (a previous attempt's
@@ -27,9 +27,8 @@ fails the job with a message a person can act on. Every request, success and
 failure is an audit event naming the approval and fingerprint it relied on.
 """
 
+from datetime import datetime, timedelta
 import logging
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,14 +39,17 @@ from apps.accounts.models import Membership
 from apps.audit.models import Outcome
 from apps.audit.services import audit_event_record
 from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
-from apps.campaigns.mirror import schedule_from_upstream
-from apps.campaigns.models import Approval, Campaign, CampaignStatus, EmailActivity, SendJob
-from apps.campaigns.presend import PresendReport, presend_checks
-from apps.campaigns.services.approvals import (
-    approval_current,
-    approval_void,
-    campaign_email_refresh,
+from apps.campaigns.models import Approval, SendJob
+from apps.campaigns.selectors.approvals import approval_current
+from apps.campaigns.selectors.presend import PresendReport, presend_checks
+from apps.campaigns.selectors.sending import (
+    MAX_TEST_ADDRESSES,
+    TEST_RECIPIENTS_PER_DAY,
+    ScheduleReadiness,
+    daily_test_recipients_used,
+    readiness_blocked_by_approval,
 )
+from apps.campaigns.services.approvals import approval_void, campaign_email_refresh
 from apps.constantcontact.errors import (
     ConstantContactError,
     NeedsReconnect,
@@ -57,17 +59,18 @@ from apps.constantcontact.errors import (
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
 from apps.constantcontact.models import Connection
+from apps.constantcontact.times import format_schedule_date
+from apps.core.jobs import enqueue
+from apps.mirror.mapping import schedule_from_upstream
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
 
 logger = logging.getLogger(__name__)
 
-# Constant Contact's limits on test sends (contract §3.7, §2.5): five addresses a
-# call and fifty test recipients a day per account, each recipient counting.
-MAX_TEST_ADDRESSES = 5
-TEST_RECIPIENTS_PER_DAY = 50
 # A "send now" schedule found on a retry counts as ours if it is this close to
 # now: Constant Contact stamps it with the time the POST arrived.
 SEND_NOW_TOLERANCE = timedelta(minutes=15)
 
+SEND_JOB_TASK = "campaigns.send_job"
 JOB_NAMES = {
     SendJob.Kind.SCHEDULE: "campaigns.schedule",
     SendJob.Kind.UNSCHEDULE: "campaigns.unschedule",
@@ -107,13 +110,6 @@ def _target(campaign: Campaign) -> str:
     return f"campaign {campaign.cc_id}"
 
 
-def upstream_date(value: datetime | None) -> str:
-    """`scheduled_date` for POST …/schedules: ISO-8601 in UTC, or "0" for now."""
-    if value is None:
-        return "0"
-    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
 def _email_of(campaign: Campaign) -> EmailActivity:
     try:
         return campaign.email
@@ -141,13 +137,12 @@ def _active_job(campaign: Campaign, kinds) -> SendJob | None:
 
 
 def _enqueue(job: SendJob, **kwargs) -> None:
-    """Queue the job's task once the row is committed (the worker must see it)."""
-    # Imported here: tasks.py imports this module.
-    from apps.campaigns.tasks import send_job
+    """Queue the job's task (`campaigns.send_job`, on the interactive queue) once
+    the row is committed: the worker must see it."""
 
     def send() -> None:
         try:
-            send_job.delay(job.pk, **kwargs)
+            enqueue(SEND_JOB_TASK, args=(job.pk,), kwargs=kwargs, queue="interactive")
         except KombuOperationalError:
             # The broker is down: say so on the row instead of leaving it queued forever.
             SendJob.objects.filter(pk=job.pk, status=SendJob.Status.QUEUED).update(
@@ -160,18 +155,6 @@ def _enqueue(job: SendJob, **kwargs) -> None:
 
 
 # --- test sends -------------------------------------------------------------------
-
-
-def daily_test_recipients_used(*, workspace, now: datetime) -> int:
-    """Test recipients used today (UTC day, as Constant Contact counts) by this workspace.
-
-    Failed jobs don't count: their addresses were refused, not sent."""
-    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    jobs = SendJob.objects.filter(
-        campaign__workspace=workspace, kind=SendJob.Kind.TEST_SEND,
-        created_at__gte=day_start, created_at__lt=day_start + timedelta(days=1),
-    ).exclude(status=SendJob.Status.FAILED)
-    return sum(len(job.test_addresses or []) for job in jobs.only("test_addresses"))
 
 
 def send_test_request(
@@ -213,53 +196,25 @@ def send_test_request(
 # --- scheduling -------------------------------------------------------------------
 
 
-@dataclass
-class ScheduleReadiness:
-    """What the schedule confirmation page shows, and whether it may go ahead."""
-
-    campaign: Campaign
-    email: EmailActivity
-    approval: Approval | None
-    report: PresendReport | None = None
-    # Why scheduling is not possible at all ('' when it is, pending the checks).
-    blocked: str = ""
-    changes: list[dict] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.blocked and self.report is not None and self.report.ok
-
-    @property
-    def send_at(self) -> datetime | None:
-        return self.email.planned_send_at
-
-
 def _approval_check(*, campaign: Campaign, email: EmailActivity, actor) -> tuple[
         Approval | None, str, list[dict]]:
     """The approved approval matching `email` (just refreshed), or why there is none.
 
-    A mismatch voids the approval (and says what changed)."""
+    A mismatch voids the approval (this runs on a confirm, never on a page view)
+    and says what changed."""
     approval = approval_current(campaign=campaign)
-    if approval is None:
-        return None, ("This campaign has no approval. Ask for review; a member with the "
-                      "approve capability must approve it before it can be scheduled."), []
-    if approval.decision != Approval.Decision.APPROVED:
-        return approval, ("The review is still waiting for a decision; only approved content "
-                          "can be scheduled."), []
-    now_snapshot = outgoing_snapshot(email)
-    if fingerprint(now_snapshot) != approval.fingerprint:
-        changes = snapshot_diff(approval.snapshot, now_snapshot)
+    blocked, changes = readiness_blocked_by_approval(approval=approval, email=email)
+    if changes:
         approval_void(approval=approval, actor=actor, changes=changes)
-        return approval, ("The campaign changed since it was approved, so the approval was "
-                          "voided. Ask for review again."), changes
-    return approval, "", []
+        blocked = ("The campaign changed since it was approved, so the approval was "
+                   "voided. Ask for review again.")
+    return approval, blocked, changes
 
 
-def schedule_readiness(
-    *, campaign: Campaign, membership: Membership, cc: ConstantContact, now: datetime
-) -> ScheduleReadiness:
-    """Refresh the email from Constant Contact, check the approval and run the
-    pre-send checks (for the confirmation page and again on confirm)."""
+def _readiness_to_send(*, campaign: Campaign, membership: Membership, cc: ConstantContact,
+                       now: datetime) -> ScheduleReadiness:
+    """Refresh the email from Constant Contact, check the approval (voiding it if
+    the content changed) and run the pre-send checks: what a confirm relies on."""
     _email_of(campaign)
     email = campaign_email_refresh(campaign=campaign, cc=cc)
     if email.status != CampaignStatus.DRAFT:
@@ -295,7 +250,7 @@ def send_schedule_request(
         raise SendRefused("Your role does not allow scheduling sends.")
     if active := _active_job(campaign, (SendJob.Kind.SCHEDULE, SendJob.Kind.UNSCHEDULE)):
         return active
-    readiness = schedule_readiness(campaign=campaign, membership=membership, cc=cc, now=now)
+    readiness = _readiness_to_send(campaign=campaign, membership=membership, cc=cc, now=now)
     if readiness.blocked:
         raise SendRefused(readiness.blocked, changes=readiness.changes)
     if not readiness.report.ok:
@@ -328,7 +283,7 @@ def send_schedule_request(
             workspace=campaign.workspace, target=_target(campaign),
             details={
                 "job_id": job.pk, "approval_id": approval.pk, "fingerprint": approval.fingerprint,
-                "send_at": upstream_date(job.send_at),
+                "send_at": format_schedule_date(job.send_at),
                 "audience_count": readiness.report.audience.count,
             },
         )
@@ -383,7 +338,7 @@ def _schedule_matches(existing: datetime | None, job: SendJob, now: datetime) ->
 
 def _current_schedule(cc: ConstantContact, email: EmailActivity) -> datetime | None | bool:
     """Constant Contact's scheduled date for the email; False when not scheduled."""
-    data = cc.emails_schedule_get(campaign_activity_id=email.cc_id).data
+    data = cc.call("emails.schedule_get", campaign_activity_id=email.cc_id).data
     if not data:
         return False
     return schedule_from_upstream(data)
@@ -433,9 +388,8 @@ def _run_schedule(job: SendJob, cc: ConstantContact, now: datetime) -> dict:
     if job.send_at is not None and job.send_at <= now:
         raise JobFailed("The send time passed before the schedule could be made. Edit the "
                         "campaign to choose a new time (this voids the approval).", **details)
-    result = cc.emails_schedule(
-        campaign_activity_id=email.cc_id, scheduled_date=upstream_date(job.send_at)
-    )
+    result = cc.call("emails.schedule", campaign_activity_id=email.cc_id,
+                     json={"scheduled_date": format_schedule_date(job.send_at)})
     # [{scheduled_date}] for a date, [] for "0" (send now) (contract §3.7).
     scheduled = schedule_from_upstream(result.data)
     _mirror_scheduled(email, scheduled or job.send_at or now)
@@ -460,7 +414,7 @@ def _run_unschedule(job: SendJob, cc: ConstantContact, now: datetime) -> dict:
         raise JobFailed("The send time has passed, so the schedule can no longer be taken "
                         "back.", **details)
     try:
-        cc.emails_unschedule(campaign_activity_id=email.cc_id)
+        cc.call("emails.unschedule", campaign_activity_id=email.cc_id)
     except ConstantContactError:
         # The client retries a DELETE whose answer was lost; the retry is refused
         # (400: not scheduled) if the first one went through. Ask before failing.
@@ -477,7 +431,7 @@ def _run_test_send(job: SendJob, cc: ConstantContact, personal_message: str) -> 
     if personal_message:
         body["personal_message"] = personal_message
     try:
-        cc.emails_test_send(campaign_activity_id=email.cc_id, body=body)
+        cc.call("emails.test_send", campaign_activity_id=email.cc_id, json=body)
     except ConstantContactError as exc:
         if isinstance(exc, Throttled):
             raise  # refused before it was processed: safe to try again

@@ -4,9 +4,9 @@
                                         membership=request.membership)
     # ... a worker then runs campaigns_sync_run(...) through the `campaigns.sync` task.
 
-Runs are rows of the contacts area's `SyncRun` with scope "campaigns", so the
-same lock, single-flight and failure rules apply (see
-apps/contacts/services/sync.py, whose helpers this module reuses).
+Runs are the mirror floor's `SyncRun` rows with scope "campaigns", so the same
+lock, single-flight and failure rules as the contacts sync apply (see
+apps/mirror/services/runs.py).
 
 Every run lists campaigns with `GET /emails` (500 to a page, the maximum). The
 listing includes deleted campaigns as `Removed` (contract §3.7): they stay in
@@ -37,25 +37,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Membership, Workspace
-from apps.campaigns.mirror import (
-    ACTIVITY_INCLUDE,
-    campaign_mirror_save,
-    email_mark_removed,
-    email_mirror_save,
-    schedule_from_upstream,
-)
-from apps.campaigns.models import Campaign, CampaignStatus, EmailActivity
 from apps.campaigns.services.approvals import approval_void_if_changed
 from apps.constantcontact.errors import NotFound
 from apps.constantcontact.gate import ConstantContact
-from apps.contacts import sync_runs
-from apps.contacts.models import SyncRun
-from apps.contacts.services.sync import _upstream_time
+from apps.constantcontact.times import format_time
+from apps.mirror.mapping import ACTIVITY_INCLUDE, schedule_from_upstream
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity, SyncRun
+from apps.mirror.services import runs
+from apps.mirror.services.campaigns import (
+    campaign_mirror_save,
+    email_mark_removed,
+    email_mirror_save,
+)
 
 logger = logging.getLogger(__name__)
 
-SCOPE = "campaigns"
-JOB_NAME = "campaigns.sync"
+SCOPE = SyncRun.Scope.CAMPAIGNS
+JOB_NAME = SCOPE.task_name
 
 # The largest page GET /emails allows (contract §3.7): fewer calls.
 EMAILS_PAGE = 500
@@ -65,7 +63,7 @@ MOVING_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.EXECUTING)
 
 
 def run_lock_key(*, workspace_id: int) -> str:
-    return sync_runs.run_lock_key(scope=SCOPE, workspace_id=workspace_id)
+    return runs.run_lock_key(scope=SCOPE, workspace_id=workspace_id)
 
 
 # --- Starting a run ----------------------------------------------------------------
@@ -73,22 +71,15 @@ def run_lock_key(*, workspace_id: int) -> str:
 def campaigns_sync_start(
     *, workspace: Workspace, kind: str, membership: Membership, scheduled: bool = False
 ) -> tuple[SyncRun, bool]:
-    """Queue a campaigns sync of `workspace`, or return the one already queued or
-    running (see apps/contacts/sync_runs.py). Returns (run, created)."""
-    from apps.campaigns.sync_tasks import campaigns_sync  # the task module imports this one
-
-    return sync_runs.sync_run_start(
-        workspace=workspace, scope=SCOPE, kind=kind, membership=membership,
-        scheduled=scheduled,
-        enqueue=lambda run: campaigns_sync.apply_async(
-            args=(workspace.pk, run.pk, membership.pk), queue="default"
-        ),
-    )
+    """Queue a campaigns sync of `workspace` (the `campaigns.sync` task), or return
+    the one already queued or running. Returns (run, created)."""
+    return runs.sync_run_start(workspace=workspace, scope=SCOPE, kind=kind,
+                               membership=membership, scheduled=scheduled)
 
 
 def campaigns_sync_schedule_all() -> list[SyncRun]:
     """Beat's dispatcher: an incremental campaigns sync for every connected workspace."""
-    return sync_runs.sync_run_schedule_all(scope=SCOPE, start=campaigns_sync_start)
+    return runs.sync_run_schedule_all(scope=SCOPE)
 
 
 # --- Running it (in a worker) ------------------------------------------------------
@@ -96,7 +87,7 @@ def campaigns_sync_schedule_all() -> list[SyncRun]:
 def campaigns_sync_run(*, workspace_id: int, sync_run_id: int, membership_id: int) -> SyncRun:
     """Run the queued sync `sync_run_id`; never raises for an upstream or data
     failure — the run ends failed with the error on its row."""
-    run, syncer = sync_runs.sync_run_execute(
+    run, syncer = runs.sync_run_execute(
         scope=SCOPE, job_name=JOB_NAME, workspace_id=workspace_id, sync_run_id=sync_run_id,
         membership_id=membership_id,
         make_syncer=lambda run, cc, lock, membership: _Sync(
@@ -110,7 +101,7 @@ def campaigns_sync_run(*, workspace_id: int, sync_run_id: int, membership_id: in
     return run
 
 
-class _Sync(sync_runs.SyncWork):
+class _Sync(runs.SyncWork):
     """One run's work and tallies."""
 
     def __init__(self, *, run: SyncRun, cc: ConstantContact, lock, actor):
@@ -139,7 +130,7 @@ class _Sync(sync_runs.SyncWork):
         self.set_phase("campaigns")
         params: dict[str, Any] = {"limit": EMAILS_PAGE}
         if since is not None:
-            params["after_date"] = _upstream_time(since)
+            params["after_date"] = format_time(since)
         listed: dict[str, bool] = {}
         for page in self.cc.pages("emails.list", params=params):
             self.api_calls += page.attempts
@@ -204,22 +195,20 @@ class _Sync(sync_runs.SyncWork):
     def refresh_email(self, campaign: Campaign) -> None:
         try:
             if not campaign.primary_activity_id:
-                answer = self.cc.emails_get(campaign_id=campaign.cc_id)
+                answer = self.cc.call("emails.get", campaign_id=campaign.cc_id)
                 self.api_calls += answer.attempts
                 with transaction.atomic():
                     campaign = campaign_mirror_save(workspace=self.workspace, data=answer.data)
             if not campaign.primary_activity_id or campaign.status == CampaignStatus.REMOVED:
                 return  # an A/B test or other campaign without a primary email
-            activity = self.cc.emails_activity_get(
-                campaign_activity_id=campaign.primary_activity_id,
-                params={"include": ACTIVITY_INCLUDE},
-            )
+            activity = self.cc.call("emails.activity_get",
+                                    campaign_activity_id=campaign.primary_activity_id,
+                                    params={"include": ACTIVITY_INCLUDE})
             self.api_calls += activity.attempts
             scheduled_at = None
             if activity.data.get("current_status", "").upper() == "SCHEDULED":
-                schedule = self.cc.emails_schedule_get(
-                    campaign_activity_id=campaign.primary_activity_id
-                )
+                schedule = self.cc.call("emails.schedule_get",
+                                        campaign_activity_id=campaign.primary_activity_id)
                 self.api_calls += schedule.attempts
                 scheduled_at = schedule_from_upstream(schedule.data)
         except NotFound:

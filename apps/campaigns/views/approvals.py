@@ -10,19 +10,15 @@ them in: htmx ignores 4xx bodies.)
 """
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
+from apps.accounts.access import workspace_view
 from apps.accounts.grants import Access, Area, Capability
 from apps.campaigns.forms.approvals import ApprovalDecideForm, ApprovalRequestForm
-from apps.campaigns.selectors.approvals import (
-    approval_for,
-    approval_panel_context,
-    snapshot_facts,
-)
+from apps.campaigns.selectors.approvals import approval_for, snapshot_facts
 from apps.campaigns.selectors.campaigns import campaign_for
 from apps.campaigns.services.approvals import (
     ApprovalRefused,
@@ -30,17 +26,13 @@ from apps.campaigns.services.approvals import (
     approval_decide,
     approval_request,
 )
+from apps.campaigns.views.panels import campaign_panels
 from apps.constantcontact.errors import ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, gate_for
-from apps.accounts.access import workspace_view
+from apps.core.htmx import HtmxHttpRequest
 
 PAGE = "campaigns/approvals/review.html"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
 
 def _detail_url(request, campaign) -> str:
     return reverse("campaigns:campaign_detail", kwargs={
@@ -48,12 +40,8 @@ def _detail_url(request, campaign) -> str:
 
 
 def _review_page(request, campaign, *, error: str = "", **forms) -> HttpResponse:
-    context = approval_panel_context(campaign=campaign, membership=request.membership)
+    context = campaign_panels(campaign=campaign, membership=request.membership, **forms)
     panel = context["approval_panel"]
-    if "request_form" in forms:
-        panel.request_form = forms["request_form"]
-    if "decide_form" in forms:
-        panel.decide_form = forms["decide_form"]
     facts = {}
     if panel.current is not None:
         facts = snapshot_facts(campaign=campaign, snapshot=panel.current.snapshot)

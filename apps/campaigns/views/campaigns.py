@@ -28,8 +28,10 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HTMX_STOP_POLLING
 from redis.exceptions import LockError
 
+from apps.accounts.access import workspace_view
 from apps.accounts.grants import Access, Area
 from apps.campaigns.forms.campaigns import (
     DUPLICATE_NAME,
@@ -39,8 +41,6 @@ from apps.campaigns.forms.campaigns import (
     CampaignRenameForm,
 )
 from apps.campaigns.html_checks import TRACKING_IMAGE
-from apps.campaigns.models import Campaign
-from apps.campaigns.selectors.approvals import approval_panel_context
 from apps.campaigns.selectors.campaigns import (
     audience_list_choices,
     campaign_audience,
@@ -51,18 +51,15 @@ from apps.campaigns.selectors.campaigns import (
 )
 from apps.campaigns.services import campaigns as services
 from apps.campaigns.services.sync import campaigns_sync_start
-from apps.campaigns.templatetags.campaign_times import member_zone_name, zone_named
+from apps.campaigns.views.panels import campaign_panels
 from apps.constantcontact.errors import Conflict, ConstantContactError, ValidationError
 from apps.constantcontact.explain import upstream_error_message
-from apps.contacts.models import SyncRun
-from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
+from apps.core.timezones import member_zone_name, zone_named
+from apps.mirror.models import Campaign, SyncRun
 
 # Campaign counts are small (hundreds), so plain page numbers are fine here.
 PAGE_SIZE = 50
-# htmx stops polling when a poll is answered with this status (htmx docs, "polling").
-HTMX_STOP_POLLING = 286
-SYNC_POLL_SECONDS = 3
 
 # The sandboxed preview's own policy: no script, no plugins, no forms, no
 # connections; images, inline styles and web fonts load as an email client would
@@ -102,8 +99,7 @@ def _freshness_context(request: HttpRequest) -> dict:
         now = timezone.now()
         age = ("just now" if now - freshness.synced_at < timedelta(minutes=1)
                else f"{timesince(freshness.synced_at, now, depth=1)} ago")
-    return {"freshness": freshness, "freshness_age": age, "can_write": _can_write(request),
-            "sync_poll_seconds": SYNC_POLL_SECONDS}
+    return {"freshness": freshness, "freshness_age": age, "can_write": _can_write(request)}
 
 
 @require_GET
@@ -181,7 +177,7 @@ def campaign_detail(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
         "html_length": len(email.html_content) if email else 0,
     }
     # The approval and sending panels' own context (apps/campaigns/selectors/approvals.py).
-    context.update(approval_panel_context(campaign=campaign, membership=request.membership))
+    context.update(campaign_panels(campaign=campaign, membership=request.membership))
     return render(request, "campaigns/campaigns/detail.html", context)
 
 

@@ -13,13 +13,14 @@ shows the same and a refresh link.
 """
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.middleware import HtmxDetails
+from django_htmx.http import HTMX_STOP_POLLING
 
+from apps.accounts.access import workspace_view
 from apps.accounts.grants import Access, Area, Capability
 from apps.campaigns.forms.sending import (
     ScheduleConfirmForm,
@@ -29,14 +30,14 @@ from apps.campaigns.forms.sending import (
 from apps.campaigns.selectors.approvals import readable_changes
 from apps.campaigns.selectors.campaigns import campaign_email, campaign_for
 from apps.campaigns.selectors.sending import (
+    daily_test_allowance,
+    schedule_readiness,
     send_job_for,
     send_jobs_recent,
     send_time_phrase,
-    daily_test_allowance,
 )
 from apps.campaigns.services.sending import (
     SendRefused,
-    schedule_readiness,
     send_schedule_request,
     send_test_request,
     send_unschedule_request,
@@ -44,14 +45,7 @@ from apps.campaigns.services.sending import (
 from apps.constantcontact.errors import ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, gate_for
-from apps.accounts.access import workspace_view
-
-# htmx stops polling when a poll is answered with this status (htmx docs, "polling").
-HTMX_STOP_POLLING = 286
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
+from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 
 def _detail_url(request, campaign) -> str:
@@ -95,16 +89,19 @@ def campaign_test_send(request: HtmxHttpRequest, campaign_id: int) -> HttpRespon
 
 
 def _schedule_page(request, campaign, *, form, error: str = "") -> HttpResponse:
-    cc = gate_for(workspace=request.workspace, actor=Actor.member(request.membership))
+    """The confirmation page: reads Constant Contact, writes nothing."""
+    email = campaign_email(campaign)
     readiness = None
-    try:
-        readiness = schedule_readiness(campaign=campaign, membership=request.membership, cc=cc,
-                                       now=timezone.now())
-    except ConstantContactError as exc:
-        error = error or f"Could not check the campaign. {upstream_error_message(exc)}"
-    except SendRefused as exc:
-        error = error or exc.message
-    context = {"campaign": campaign, "email": campaign_email(campaign), "form": form,
+    if email is None:
+        error = error or ("This campaign has no email activity in the mirror yet; sync the "
+                          "campaigns first.")
+    else:
+        cc = gate_for(workspace=request.workspace, actor=Actor.member(request.membership))
+        try:
+            readiness = schedule_readiness(campaign=campaign, cc=cc, now=timezone.now())
+        except ConstantContactError as exc:
+            error = error or f"Could not check the campaign. {upstream_error_message(exc)}"
+    context = {"campaign": campaign, "email": email, "form": form,
                "error": error, "readiness": readiness, "changes": []}
     if readiness is not None and readiness.approval is not None:
         # The page shows this version: the confirmation carries its fingerprint.
@@ -174,7 +171,7 @@ def unschedule(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
 @workspace_view(Area.CAMPAIGNS, Access.READ)
 def job_status(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     job = send_job_for(workspace=request.workspace, job_id=job_id)
-    if not request.htmx:
+    if not wants_fragment(request):
         return render(request, "campaigns/sending/job.html", {"job": job,
                                                               "campaign": job.campaign})
     response = render(request, "campaigns/sending/job.html#job-status", {"job": job})

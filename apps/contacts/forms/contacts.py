@@ -15,7 +15,6 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from apps.contacts.models import ContactList, CustomField, Tag
 from apps.contacts.selectors.contacts import STATUS_CHOICES, Sort
 from apps.contacts.selectors.custom_fields import custom_field_choices
 from apps.contacts.services.contacts import (
@@ -25,6 +24,7 @@ from apps.contacts.services.contacts import (
     anniversary_is_valid,
     custom_field_key,
 )
+from apps.mirror.models import ContactList, CustomField, Tag
 
 EMPTY = ("", "—")
 MONTHS = [EMPTY] + [(str(m), name) for m, name in enumerate(

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from apps.contacts.models import SyncRun
+from apps.mirror.models import SyncRun
 
 
 class SyncStartForm(forms.Form):

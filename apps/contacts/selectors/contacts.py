@@ -27,8 +27,7 @@ from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Workspace
-from apps.contacts.selectors.sync import SCOPE as SYNC_SCOPE
-from apps.contacts.models import (
+from apps.mirror.models import (
     Contact,
     ContactList,
     CustomField,
@@ -322,8 +321,8 @@ def _sync_marker(workspace: Workspace) -> list:
     # changes this, so a sync never leaves a stale total behind. The newest run
     # is one step down the (workspace, scope, -created_at) index.
     run = (
-        SyncRun.objects.filter(workspace=workspace, scope=SYNC_SCOPE).order_by("-created_at")
-        .values_list("id", "status", "processed").first()
+        SyncRun.objects.filter(workspace=workspace, scope=SyncRun.Scope.CONTACTS)
+        .order_by("-created_at").values_list("id", "status", "processed").first()
     )
     return list(run) if run else []
 

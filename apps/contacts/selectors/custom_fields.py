@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Workspace
-from apps.contacts.models import Contact, CustomField
 from apps.contacts.selectors.lists import CollectionUsage
+from apps.mirror.models import Contact, CustomField
 
 # At most 100 custom fields per account (contract §3.4); warn from 90.
 MAX_CUSTOM_FIELDS = 100

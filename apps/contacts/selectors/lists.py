@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Workspace
-from apps.contacts.models import Contact, ContactList, ListMembership
+from apps.mirror.models import Contact, ContactList, ListMembership
 
 # Constant Contact allows at most 1,000 lists per account (contract §3.2 via the
 # catalog's lists.create notes); warn when nine tenths are used.

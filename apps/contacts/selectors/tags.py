@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Workspace
-from apps.contacts.models import Tag
 from apps.contacts.selectors.lists import CollectionUsage
+from apps.mirror.models import Tag
 
 # Constant Contact allows at most 500 tags per account (contract §3.3; the
 # simulator refuses the 501st). The warning starts at 450 so a team can tidy up

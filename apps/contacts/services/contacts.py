@@ -33,9 +33,10 @@ from apps.accounts.models import Membership, Workspace
 from apps.audit.services import audit_event_record
 from apps.constantcontact.errors import ConstantContactError, NotFound
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
-from apps.contacts.mirror import CONTACT_INCLUDE, contact_mirror_save
-from apps.contacts.models import Contact, ContactList, CustomField, Tag
 from apps.contacts.selectors.contacts import contact_count_invalidate
+from apps.mirror.mapping import CONTACT_INCLUDE
+from apps.mirror.models import Contact, ContactList, CustomField, Tag
+from apps.mirror.services.audience import contact_mirror_save
 
 # Constant Contact's per-contact limits (contract §3.1).
 MAX_LISTS_PER_CONTACT = 50
@@ -324,7 +325,7 @@ def _gate(workspace: Workspace, membership: Membership) -> ConstantContact:
 
 
 def _fetch(cc: ConstantContact, cc_id: str) -> dict:
-    return cc.contacts_get(contact_id=cc_id, params={"include": CONTACT_INCLUDE}).data or {}
+    return cc.call("contacts.get", contact_id=cc_id, params={"include": CONTACT_INCLUDE}).data or {}
 
 
 def _mirror_answer(*, workspace: Workspace, answer: dict, sent: dict) -> Contact:
@@ -386,7 +387,7 @@ def contact_create(*, workspace: Workspace, membership: Membership, new: NewCont
     for name in ("phone_numbers", "street_addresses", "custom_fields"):
         if not body.get(name):
             body.pop(name, None)
-    answer = _gate(workspace, membership).contacts_create(body=body).data or {}
+    answer = _gate(workspace, membership).call("contacts.create", json=body).data or {}
     contact = _mirror_answer(workspace=workspace, answer=answer, sent=body)
     contact_count_invalidate(workspace=workspace)
     _audit(action="contacts.contact_created", membership=membership, workspace=workspace,
@@ -416,7 +417,7 @@ def contact_update(
     merged = contact_document_merge(document=document, changes=changes,
                                     custom_fields=custom_fields, choice_ids=choice_ids)
     body = contact_put_body(merged)
-    answer = cc.contacts_update(contact_id=contact.cc_id, body=body).data or {}
+    answer = cc.call("contacts.update", contact_id=contact.cc_id, json=body).data or {}
     saved = _mirror_answer(workspace=workspace, answer=answer, sent=body)
     # Field names only: the values are personal data.
     _audit(action="contacts.contact_updated", membership=membership, workspace=workspace,
@@ -429,7 +430,7 @@ def contact_delete(*, workspace: Workspace, membership: Membership, contact: Con
     keeps the row, marked removed, as a sync with status=all would."""
     already_gone = False
     try:
-        _gate(workspace, membership).contacts_delete(contact_id=contact.cc_id)
+        _gate(workspace, membership).call("contacts.delete", contact_id=contact.cc_id)
     except NotFound:
         # Deleted there already (Constant Contact answers 404 for a deleted
         # contact): the mirror just hadn't heard yet.
@@ -485,7 +486,7 @@ def contact_signup_upsert(*, workspace: Workspace, membership: Membership,
         if value:
             body[name] = value
     cc = _gate(workspace, membership)
-    result = cc.contacts_sign_up_form(body=body)
+    result = cc.call("contacts.sign_up_form", json=body)
     answer = result.data or {}
     cc_id = str(answer.get("contact_id") or "")
     # 201 created, 200 updated; `action` is not enumerated (contract §3.1).
@@ -518,7 +519,7 @@ def _change_membership(*, workspace: Workspace, membership: Membership, contact:
     merged = copy.deepcopy(document)
     merged[key] = [*current, cc_id] if add else [i for i in current if i != cc_id]
     body = contact_put_body(merged)
-    answer = cc.contacts_update(contact_id=contact.cc_id, body=body).data or {}
+    answer = cc.call("contacts.update", contact_id=contact.cc_id, json=body).data or {}
     return _mirror_answer(workspace=workspace, answer=answer, sent=body)
 
 

@@ -19,9 +19,9 @@ from django.db import transaction
 from apps.accounts.models import Membership, Workspace
 from apps.constantcontact.errors import NotFound
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
-from apps.contacts.mirror import custom_field_mirror_save
-from apps.contacts.models import Contact, CustomField
 from apps.contacts.selectors.custom_fields import SELECT_TYPES
+from apps.mirror.models import Contact, CustomField
+from apps.mirror.services.audience import custom_field_mirror_save
 
 # Rows rewritten per UPDATE batch when a deleted field's values leave the mirror.
 CLEANUP_BATCH = 500
@@ -44,13 +44,13 @@ def custom_field_create(
             {"choice_label": choice, "display_order": order}
             for order, choice in enumerate(choices, start=1)
         ]
-    result = _gate(workspace, membership).custom_fields_create(body=body)
+    result = _gate(workspace, membership).call("custom_fields.create", json=body)
     return custom_field_mirror_save(workspace=workspace, data=result.data)
 
 
 def custom_field_rename(*, field: CustomField, membership: Membership, label: str) -> CustomField:
     cc = _gate(field.workspace, membership)
-    current = cc.custom_fields_get(custom_field_id=field.cc_id).data or {}
+    current = cc.call("custom_fields.get", custom_field_id=field.cc_id).data or {}
     body: dict = {"label": label}
     choices = [c for c in current.get("choices") or [] if isinstance(c, dict)]
     if choices:
@@ -59,7 +59,7 @@ def custom_field_rename(*, field: CustomField, membership: Membership, label: st
              if key in choice}
             for choice in choices
         ]
-    result = cc.custom_fields_update(custom_field_id=field.cc_id, body=body)
+    result = cc.call("custom_fields.update", custom_field_id=field.cc_id, json=body)
     return custom_field_mirror_save(workspace=field.workspace, data=result.data)
 
 
@@ -67,7 +67,7 @@ def custom_field_delete(*, field: CustomField, membership: Membership) -> int:
     """Delete the field upstream, then from the mirror along with its values on
     every mirrored contact. Returns how many mirrored contacts lost a value."""
     try:
-        _gate(field.workspace, membership).custom_fields_delete(custom_field_id=field.cc_id)
+        _gate(field.workspace, membership).call("custom_fields.delete", custom_field_id=field.cc_id)
     except NotFound:
         pass  # already gone upstream, values with it: the mirror follows
     with transaction.atomic():

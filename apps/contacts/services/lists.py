@@ -14,26 +14,22 @@ since the form was opened.
 
 A delete is asynchronous upstream (202 + an activity, contract §3.2): the row
 keeps the activity id and shows as pending until `list_delete_settle` sees
-the activity finish.
+the activity finish (apps.mirror.services.activities).
 """
-
-from dataclasses import dataclass
 
 from django.db import transaction
 
-from apps.accounts.grants import Access, Area
 from apps.accounts.models import Membership, Workspace
 from apps.constantcontact.errors import NotFound
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
-from apps.contacts.mirror import list_mirror_save
-from apps.contacts.models import ContactList
-
-# Activity states after which nothing more will happen (contract §3.6).
-ACTIVITY_DONE = "completed"
-ACTIVITY_GAVE_UP = ("cancelled", "failed", "timed_out")
-# Stored when a 202 carried no activity id: the settle check then asks for the
-# list itself. Any non-empty value marks the row as pending.
-UNKNOWN_ACTIVITY = "unknown"
+from apps.mirror.models import ContactList
+from apps.mirror.services.activities import (
+    DeleteCheck,
+    DeletePending,
+    delete_pending_record,
+    delete_pending_settle,
+)
+from apps.mirror.services.audience import list_mirror_save
 
 
 class ListChangedUpstream(Exception):
@@ -43,11 +39,6 @@ class ListChangedUpstream(Exception):
     def __init__(self, contact_list: ContactList):
         self.contact_list = contact_list
         super().__init__(f"List {contact_list.cc_id} changed upstream.")
-
-
-class DeletePending(Exception):
-    """The list (or tag, see services/tags.py) is being deleted upstream; it can't
-    be changed meanwhile."""
 
 
 def _gate(workspace: Workspace, membership: Membership) -> ConstantContact:
@@ -62,8 +53,8 @@ def list_create(
     *, workspace: Workspace, membership: Membership, name: str, description: str = "",
     favorite: bool = False,
 ) -> ContactList:
-    result = _gate(workspace, membership).lists_create(
-        body=_list_body(name=name, description=description, favorite=favorite)
+    result = _gate(workspace, membership).call(
+        "lists.create", json=_list_body(name=name, description=description, favorite=favorite),
     )
     with transaction.atomic():
         row = list_mirror_save(workspace=workspace, data=result.data)
@@ -85,14 +76,12 @@ def list_update(
     if contact_list.delete_pending:
         raise DeletePending()
     cc = _gate(contact_list.workspace, membership)
-    current = cc.lists_get(list_id=contact_list.cc_id).data
+    current = cc.call("lists.get", list_id=contact_list.cc_id).data
     if seen_updated_at and current.get("updated_at") != seen_updated_at:
         row = list_mirror_save(workspace=contact_list.workspace, data=current)
         raise ListChangedUpstream(row)
-    result = cc.lists_update(
-        list_id=contact_list.cc_id,
-        body=_list_body(name=name, description=description, favorite=favorite),
-    )
+    result = cc.call("lists.update", list_id=contact_list.cc_id,
+                     json=_list_body(name=name, description=description, favorite=favorite))
     return list_mirror_save(workspace=contact_list.workspace, data=result.data)
 
 
@@ -104,15 +93,12 @@ def list_favorite_set(
     if contact_list.delete_pending:
         raise DeletePending()
     cc = _gate(contact_list.workspace, membership)
-    current = cc.lists_get(list_id=contact_list.cc_id).data
-    result = cc.lists_update(
-        list_id=contact_list.cc_id,
-        body=_list_body(
+    current = cc.call("lists.get", list_id=contact_list.cc_id).data
+    result = cc.call("lists.update", list_id=contact_list.cc_id, json=_list_body(
             name=current.get("name") or contact_list.name,
             description=current.get("description") or "",
             favorite=favorite,
-        ),
-    )
+        ))
     return list_mirror_save(workspace=contact_list.workspace, data=result.data)
 
 
@@ -123,50 +109,14 @@ def list_delete(*, contact_list: ContactList, membership: Membership) -> bool:
     if contact_list.delete_pending:
         return False
     try:
-        result = _gate(contact_list.workspace, membership).lists_delete(
-            list_id=contact_list.cc_id
-        )
+        result = _gate(contact_list.workspace, membership).call("lists.delete",
+                                                                list_id=contact_list.cc_id)
     except NotFound:
         # Already deleted upstream (elsewhere, or by an earlier attempt): the
         # mirror follows Constant Contact's answer.
         contact_list.delete()
         return True
-    activity = result.data if isinstance(result.data, dict) else {}
-    if activity.get("state") == ACTIVITY_DONE:
-        contact_list.delete()
-        return True
-    contact_list.delete_activity_id = str(activity.get("activity_id") or UNKNOWN_ACTIVITY)
-    contact_list.save(update_fields=["delete_activity_id"])
-    return False
-
-
-class DeleteOutcome:
-    IDLE = "idle"  # nothing was pending
-    PENDING = "pending"
-    DELETED = "deleted"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class DeleteCheck:
-    outcome: str
-    percent_done: int | None = None
-
-
-def delete_activity_state(
-    *, cc: ConstantContact, membership: Membership, activity_id: str
-) -> tuple[str | None, int | None]:
-    """(state, percent_done) of a delete activity, or (None, None) when it can't be
-    read: no id was given, it is gone, or the member's role may not read bulk
-    jobs (asked beforehand, so polling doesn't fill the audit log with refusals).
-    Shared with the tags' deletes."""
-    if activity_id == UNKNOWN_ACTIVITY or not membership.role.allows(Area.BULK, Access.READ):
-        return None, None
-    try:
-        activity = cc.call("activities.get", activity_id=activity_id).data or {}
-    except NotFound:
-        return None, None
-    return activity.get("state"), activity.get("percent_done")
+    return delete_pending_record(row=contact_list, answer=result.data)
 
 
 def list_delete_settle(*, contact_list: ContactList, membership: Membership) -> DeleteCheck:
@@ -178,23 +128,14 @@ def list_delete_settle(*, contact_list: ContactList, membership: Membership) -> 
     not bulk jobs still sees the delete finish: for them the list itself is read
     (gone or carrying `deleted_at` means done), which needs only lists: read.
     """
-    if not contact_list.delete_pending:
-        return DeleteCheck(DeleteOutcome.IDLE)
     cc = _gate(contact_list.workspace, membership)
-    state, percent = delete_activity_state(
-        cc=cc, membership=membership, activity_id=contact_list.delete_activity_id
-    )
-    if state is None:
+
+    def gone_upstream() -> bool:
         try:
-            current = cc.lists_get(list_id=contact_list.cc_id).data or {}
-            state = ACTIVITY_DONE if current.get("deleted_at") else "processing"
+            current = cc.call("lists.get", list_id=contact_list.cc_id).data or {}
         except NotFound:
-            state = ACTIVITY_DONE
-    if state == ACTIVITY_DONE:
-        contact_list.delete()
-        return DeleteCheck(DeleteOutcome.DELETED, 100)
-    if state in ACTIVITY_GAVE_UP:
-        contact_list.delete_activity_id = ""
-        contact_list.save(update_fields=["delete_activity_id"])
-        return DeleteCheck(DeleteOutcome.FAILED)
-    return DeleteCheck(DeleteOutcome.PENDING, percent)
+            return True
+        return bool(current.get("deleted_at"))
+
+    return delete_pending_settle(row=contact_list, cc=cc, membership=membership,
+                                 gone_upstream=gone_upstream)

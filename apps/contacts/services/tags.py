@@ -13,22 +13,14 @@ from django.db import transaction
 from apps.accounts.models import Membership, Workspace
 from apps.constantcontact.errors import NotFound
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
-from apps.contacts.mirror import tag_mirror_save
-from apps.contacts.models import Tag
-from apps.contacts.services.lists import (
-    ACTIVITY_DONE,
-    ACTIVITY_GAVE_UP,
-    UNKNOWN_ACTIVITY,
+from apps.mirror.models import Tag
+from apps.mirror.services.activities import (
     DeleteCheck,
-    DeleteOutcome,
     DeletePending,
-    delete_activity_state,
+    delete_pending_record,
+    delete_pending_settle,
 )
-
-__all__ = [
-    "DeleteCheck", "DeleteOutcome", "DeletePending", "tag_create", "tag_delete",
-    "tag_delete_settle", "tag_rename",
-]
+from apps.mirror.services.audience import tag_mirror_save
 
 
 def _gate(workspace: Workspace, membership: Membership) -> ConstantContact:
@@ -36,7 +28,7 @@ def _gate(workspace: Workspace, membership: Membership) -> ConstantContact:
 
 
 def tag_create(*, workspace: Workspace, membership: Membership, name: str) -> Tag:
-    result = _gate(workspace, membership).tags_create(body={"name": name})
+    result = _gate(workspace, membership).call("tags.create", json={"name": name})
     with transaction.atomic():
         row = tag_mirror_save(workspace=workspace, data=result.data)
         if row.contacts_count is None:
@@ -49,7 +41,8 @@ def tag_create(*, workspace: Workspace, membership: Membership, name: str) -> Ta
 def tag_rename(*, tag: Tag, membership: Membership, name: str) -> Tag:
     if tag.delete_pending:
         raise DeletePending()
-    result = _gate(tag.workspace, membership).tags_update(tag_id=tag.cc_id, body={"name": name})
+    result = _gate(tag.workspace, membership).call("tags.update", tag_id=tag.cc_id,
+                                                   json={"name": name})
     return tag_mirror_save(workspace=tag.workspace, data=result.data)
 
 
@@ -59,39 +52,24 @@ def tag_delete(*, tag: Tag, membership: Membership) -> bool:
     if tag.delete_pending:
         return False
     try:
-        result = _gate(tag.workspace, membership).tags_delete(tag_id=tag.cc_id)
+        result = _gate(tag.workspace, membership).call("tags.delete", tag_id=tag.cc_id)
     except NotFound:
         tag.delete()  # already gone upstream: the mirror follows
         return True
-    activity = result.data if isinstance(result.data, dict) else {}
-    if activity.get("state") == ACTIVITY_DONE:
-        tag.delete()
-        return True
-    tag.delete_activity_id = str(activity.get("activity_id") or UNKNOWN_ACTIVITY)
-    tag.save(update_fields=["delete_activity_id"])
-    return False
+    return delete_pending_record(row=tag, answer=result.data)
 
 
 def tag_delete_settle(*, tag: Tag, membership: Membership) -> DeleteCheck:
     """Ask how the tag's delete is going and settle the mirror (see
     `list_delete_settle`; a deleted tag answers 404 to a GET)."""
-    if not tag.delete_pending:
-        return DeleteCheck(DeleteOutcome.IDLE)
     cc = _gate(tag.workspace, membership)
-    state, percent = delete_activity_state(
-        cc=cc, membership=membership, activity_id=tag.delete_activity_id
-    )
-    if state is None:
+
+    def gone_upstream() -> bool:
         try:
-            cc.tags_get(tag_id=tag.cc_id)
-            state = "processing"
+            cc.call("tags.get", tag_id=tag.cc_id)
         except NotFound:
-            state = ACTIVITY_DONE
-    if state == ACTIVITY_DONE:
-        tag.delete()  # its taggings go with it
-        return DeleteCheck(DeleteOutcome.DELETED, 100)
-    if state in ACTIVITY_GAVE_UP:
-        tag.delete_activity_id = ""
-        tag.save(update_fields=["delete_activity_id"])
-        return DeleteCheck(DeleteOutcome.FAILED)
-    return DeleteCheck(DeleteOutcome.PENDING, percent)
+            return True
+        return False
+
+    return delete_pending_settle(row=tag, cc=cc, membership=membership,
+                                 gone_upstream=gone_upstream)

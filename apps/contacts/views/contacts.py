@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.access import workspace_view
 from apps.accounts.grants import Access, Area
 from apps.constantcontact.errors import Conflict, ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
@@ -30,7 +31,6 @@ from apps.contacts.forms.contacts import (
     ContactFilterForm,
     ContactSignUpForm,
 )
-from apps.contacts.models import Contact, CustomField, EmailStatus
 from apps.contacts.selectors.contacts import (
     PAGE_SIZE,
     SORT_COLUMNS,
@@ -39,19 +39,21 @@ from apps.contacts.selectors.contacts import (
     Cursor,
     Sort,
     contact_count,
-    contact_detail as contact_detail_read,
     contact_filter,
     contact_filter_choices,
     contact_for_email,
     contact_get,
     contact_page,
 )
+from apps.contacts.selectors.contacts import (
+    contact_detail as contact_detail_read,
+)
 from apps.contacts.selectors.custom_fields import custom_field_rows
 from apps.contacts.selectors.lists import contact_list_for
 from apps.contacts.selectors.tags import tag_for
 from apps.contacts.services import contacts as services
-from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
+from apps.mirror.models import Contact, CustomField, EmailStatus
 
 LIST_TEMPLATE = "contacts/contacts/list.html"
 DETAIL_TEMPLATE = "contacts/contacts/detail.html"

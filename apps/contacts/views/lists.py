@@ -16,11 +16,11 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from apps.accounts.access import workspace_view
 from apps.accounts.grants import Access, Area
 from apps.constantcontact.errors import Conflict, ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
 from apps.contacts.forms.lists import FavoriteForm, ListEditForm, ListForm
-from apps.contacts.models import ContactList
 from apps.contacts.selectors.lists import (
     contact_list_for,
     list_members_page,
@@ -29,18 +29,15 @@ from apps.contacts.selectors.lists import (
     list_usage,
 )
 from apps.contacts.services import lists as services
-from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
+from apps.mirror.models import ContactList
+from apps.mirror.services.activities import DeleteOutcome, DeletePending
 
 DUPLICATE_NAME = (
     "Constant Contact already has a list with this name (names are compared without "
     "regard to case). Choose another name."
 )
 BEING_DELETED = "This list is being deleted in Constant Contact, so it can't be changed."
-# How often a pending delete is checked. Each check is one API call from the
-# shared 4-per-second budget; Constant Contact usually finishes within seconds.
-POLL_SECONDS = 5
-
 
 def _can_write(request: HttpRequest) -> bool:
     return request.role.allows(Area.LISTS, Access.WRITE)
@@ -51,7 +48,7 @@ def _url(request: HttpRequest, name: str, **kwargs) -> str:
 
 
 def _row_context(request: HttpRequest, row: ContactList, **extra) -> dict:
-    return {"row": row, "can_write": _can_write(request), "poll_seconds": POLL_SECONDS, **extra}
+    return {"row": row, "can_write": _can_write(request), **extra}
 
 
 # --- Pages -----------------------------------------------------------------------
@@ -63,7 +60,6 @@ def list_index(request: HtmxHttpRequest) -> HttpResponse:
         "lists": list_rows(workspace=request.workspace),
         "usage": list_usage(workspace=request.workspace),
         "can_write": _can_write(request),
-        "poll_seconds": POLL_SECONDS,
     })
 
 
@@ -151,7 +147,7 @@ def list_edit(request: HtmxHttpRequest, list_id: int) -> HttpResponse:
             form = ListEditForm(data)
             form.is_valid()
             form.add_error(None, _changed_upstream_message(contact_list))
-        except services.DeletePending:
+        except DeletePending:
             form.add_error(None, BEING_DELETED)
         except Conflict:
             form.add_error("name", DUPLICATE_NAME)
@@ -179,7 +175,7 @@ def list_favorite(request: HtmxHttpRequest, list_id: int) -> HttpResponse:
             contact_list = services.list_favorite_set(
                 contact_list=contact_list, membership=request.membership, favorite=wanted,
             )
-        except services.DeletePending:
+        except DeletePending:
             error = BEING_DELETED
         except ConstantContactError as exc:
             error = upstream_error_message(exc)
@@ -254,15 +250,15 @@ def list_delete_status(request: HtmxHttpRequest, list_id: int) -> HttpResponse:
         keep_polling = exc.transient  # busy or down: worth asking again shortly
         check = None
     if check is not None:
-        if check.outcome == services.DeleteOutcome.DELETED:
+        if check.outcome == DeleteOutcome.DELETED:
             if fragment:
                 return HttpResponseStopPolling("")
             messages.success(request, f"List “{name}” deleted.")
             return redirect(_url(request, "list_index"))
-        if check.outcome == services.DeleteOutcome.FAILED:
+        if check.outcome == DeleteOutcome.FAILED:
             error = ("Constant Contact could not delete this list; it is still there. "
                      "You may try again.")
-        keep_polling = check.outcome == services.DeleteOutcome.PENDING
+        keep_polling = check.outcome == DeleteOutcome.PENDING
     if fragment:
         response = render(request, "contacts/lists/index.html#list-row", _row_context(
             request, contact_list, row_error=error, stop_polling=not keep_polling,

@@ -1,7 +1,7 @@
 """The sync screen: recent runs, the live progress of the current one, the
 schedule, and (for members who may write contacts) buttons that start one.
 
-Progress is a partial htmx polls every 2 seconds; it answers 286 once the run
+Progress is a partial htmx polls every few seconds; it answers 286 once the run
 has finished, which tells htmx to stop. Without JavaScript the page shows the
 same state and a refresh link.
 """
@@ -12,40 +12,39 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HTMX_STOP_POLLING
 from redis.exceptions import LockError
 
+from apps.accounts.access import workspace_view
 from apps.accounts.grants import Access, Area
 from apps.constantcontact.errors import ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.selectors import connection_get
 from apps.contacts.forms.sync import SyncStartForm
-from apps.contacts.models import SyncRun
-from apps.contacts.selectors.sync import (
+from apps.contacts.services.sync import contacts_sync_start
+from apps.core.htmx import HtmxHttpRequest
+from apps.mirror.models import SyncRun
+from apps.mirror.selectors.runs import (
     sync_run_duration,
     sync_run_get,
     sync_runs_recent,
     sync_schedule,
 )
-from apps.contacts.services.sync import contacts_sync_start
-from apps.accounts.access import workspace_view
-from apps.core.htmx import HtmxHttpRequest
-
-# htmx stops polling when a poll is answered with this status (htmx docs, "polling").
-HTMX_STOP_POLLING = 286
 
 PAGE = "contacts/sync/index.html"
+SCOPE = SyncRun.Scope.CONTACTS
 
 
 @require_GET
 @workspace_view(Area.CONTACTS, Access.READ)
 def sync_index(request: HtmxHttpRequest) -> HttpResponse:
-    runs = sync_runs_recent(workspace=request.workspace)
+    runs = sync_runs_recent(workspace=request.workspace, scope=SCOPE)
     now = timezone.now()
     connection = connection_get(workspace=request.workspace)
     return render(request, PAGE, {
         "run": runs[0] if runs else None,
         "runs": [(r, sync_run_duration(r, now=now)) for r in runs],
-        "schedule": sync_schedule(now=now),
+        "schedule": sync_schedule(scope=SCOPE, now=now),
         "connected": connection is not None and connection.is_connected,
         "can_start": request.role.allows(Area.CONTACTS, Access.WRITE),
         "form": SyncStartForm(),
@@ -83,7 +82,7 @@ def sync_start(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @workspace_view(Area.CONTACTS, Access.READ)
 def sync_status(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
-    run = sync_run_get(workspace=request.workspace, run_id=run_id)
+    run = sync_run_get(workspace=request.workspace, scope=SCOPE, run_id=run_id)
     response = render(request, f"{PAGE}#run-status", {"run": run})
     if not run.is_active:
         response.status_code = HTMX_STOP_POLLING

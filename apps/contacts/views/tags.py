@@ -16,23 +16,22 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
+from apps.accounts.access import workspace_view
 from apps.accounts.grants import Access, Area
 from apps.constantcontact.errors import Conflict, ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
 from apps.contacts.forms.tags import TagForm
-from apps.contacts.models import Tag
 from apps.contacts.selectors.tags import tag_for, tag_rows, tag_usage
 from apps.contacts.services import tags as services
-from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
+from apps.mirror.models import Tag
+from apps.mirror.services.activities import DeleteOutcome, DeletePending
 
 DUPLICATE_NAME = (
     "Constant Contact already has a tag with this name (names are compared without regard "
     "to case). Choose another name."
 )
 BEING_DELETED = "This tag is being deleted in Constant Contact, so it can't be renamed."
-# Each check of a pending delete is one API call from the shared budget.
-POLL_SECONDS = 5
 
 
 def _can_write(request: HttpRequest) -> bool:
@@ -50,7 +49,6 @@ def tag_index(request: HtmxHttpRequest) -> HttpResponse:
         "tags": tag_rows(workspace=request.workspace),
         "usage": tag_usage(workspace=request.workspace),
         "can_write": _can_write(request),
-        "poll_seconds": POLL_SECONDS,
     })
 
 
@@ -89,7 +87,7 @@ def tag_edit(request: HtmxHttpRequest, tag_id: int) -> HttpResponse:
         try:
             row = services.tag_rename(tag=tag, membership=request.membership,
                                       name=form.cleaned_data["name"])
-        except services.DeletePending:
+        except DeletePending:
             form.add_error(None, BEING_DELETED)
         except Conflict:
             form.add_error("name", DUPLICATE_NAME)
@@ -146,18 +144,18 @@ def tag_delete_status(request: HtmxHttpRequest, tag_id: int) -> HttpResponse:
         error = upstream_error_message(exc)
         keep_polling = exc.transient
     if check is not None:
-        if check.outcome == services.DeleteOutcome.DELETED:
+        if check.outcome == DeleteOutcome.DELETED:
             if fragment:
                 return HttpResponseStopPolling("")
             messages.success(request, f"Tag “{name}” deleted.")
             return redirect(_url(request, "tag_index"))
-        if check.outcome == services.DeleteOutcome.FAILED:
+        if check.outcome == DeleteOutcome.FAILED:
             error = ("Constant Contact could not delete this tag; it is still there. "
                      "You may try again.")
-        keep_polling = check.outcome == services.DeleteOutcome.PENDING
+        keep_polling = check.outcome == DeleteOutcome.PENDING
     if fragment:
         response = render(request, "contacts/tags/index.html#tag-row", {
-            "row": tag, "can_write": _can_write(request), "poll_seconds": POLL_SECONDS,
+            "row": tag, "can_write": _can_write(request),
             "row_error": error, "stop_polling": not keep_polling,
             "percent_done": check.percent_done if check else None,
         })

@@ -1,4 +1,4 @@
-"""The campaign_times template tags: a moment in the member's zone, and in the
+"""The local_times template tags: a moment in the member's zone, and in the
 member's, the workspace's and UTC zones without repeats; unknown zones fall
 back to UTC rather than breaking a page."""
 
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from django.template import Context, Template
 
-from apps.campaigns.templatetags.campaign_times import format_in_zone, zone_times_for
+from apps.core.timezones import format_in_zone, zone_times_for
 
 MOMENT = datetime(2025, 7, 14, 16, 45, tzinfo=UTC)
 
@@ -18,7 +18,7 @@ def request(member: str, workspace: str):
 
 
 def render(source: str, **context) -> str:
-    return Template("{% load campaign_times %}" + source).render(Context(context))
+    return Template("{% load local_times %}" + source).render(Context(context))
 
 
 def test_member_time_is_a_time_element_in_the_members_zone():

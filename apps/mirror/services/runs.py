@@ -2,13 +2,14 @@
 
 A sync (contacts, campaigns, ...) is a `SyncRun` row with a `scope`. Starting one
 checks the database for an active run of that scope under a short Redis lock, so
-two clicks (or a click and beat) get one run; the worker then holds a run lock
-that the sync renews page by page, so a worker that dies frees the workspace
-within minutes. A failed run keeps its error on its row and releases the lock.
+two clicks (or a click and beat) get one run, and queues the scope's Celery task
+by name ("contacts.sync"). The worker then holds a run lock that the sync renews
+page by page, so a worker that dies frees the workspace within minutes. A failed
+run keeps its error on its row and releases the lock.
 
-Each scope supplies what differs: how to enqueue its Celery task and how to make
-the object that does the work (anything with `run()`, `save_counts()` and an
-`api_calls` tally).
+Each area supplies what differs: its task, which calls `sync_run_execute` with
+how to make the object that does the work (anything with `run()`,
+`save_counts()` and an `api_calls` tally), usually a `SyncWork`.
 """
 
 from collections.abc import Callable
@@ -22,14 +23,17 @@ from django.utils import timezone
 from redis.exceptions import LockError
 
 from apps.accounts.models import Membership, Workspace
+from apps.accounts.selectors import workspace_admin
 from apps.audit.services import audit_event_record
 from apps.constantcontact import conf
 from apps.constantcontact.errors import ConstantContactError, NeedsReconnect, NotConnected
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
 from apps.constantcontact.models import Connection
-from apps.contacts.models import SyncRun
+from apps.core.jobs import enqueue
 from apps.core.redis import redis_client
+from apps.mirror.models import SyncRun
+from apps.mirror.selectors.runs import active_sync_run
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +77,10 @@ def _start_lock_key(*, scope: str, workspace_id: int) -> str:
 def sync_run_start(
     *,
     workspace: Workspace,
-    scope: str,
+    scope: SyncRun.Scope,
     kind: str,
     membership: Membership,
-    scheduled: bool,
-    enqueue: Callable[[SyncRun], None],
+    scheduled: bool = False,
 ) -> tuple[SyncRun, bool]:
     """Queue a `scope` sync of `workspace`, or return the one already queued or running.
 
@@ -86,6 +89,7 @@ def sync_run_start(
     (run, created). Raises NotConnected / NeedsReconnect when there is nothing to
     sync from, LockError when another start holds the lock too long.
     """
+    scope = SyncRun.Scope(scope)
     if kind not in SyncRun.Kind.values:
         raise ValueError(f"unknown sync kind {kind!r}")
     connection = Connection.objects.filter(workspace=workspace).first()
@@ -128,13 +132,13 @@ def sync_run_start(
             target=f"sync run {run.pk}", details={"kind": kind},
         )
     # Outside the lock: with eager Celery (tests) the task runs right here.
-    transaction.on_commit(lambda: enqueue(run))
+    transaction.on_commit(lambda: enqueue(
+        scope.task_name, args=(workspace.pk, run.pk, membership.pk), queue="default"
+    ))
     return run, True
 
 
-def sync_run_schedule_all(
-    *, scope: str, start: Callable[..., tuple[SyncRun, bool]]
-) -> list[SyncRun]:
+def sync_run_schedule_all(*, scope: SyncRun.Scope) -> list[SyncRun]:
     """Beat's dispatcher: an incremental `scope` sync for every connected workspace.
 
     A scheduled run acts at the gate for a workspace admin — the longest-standing
@@ -152,8 +156,9 @@ def sync_run_schedule_all(
                            workspace.pk)
             continue
         try:
-            run, created = start(workspace=workspace, kind=SyncRun.Kind.INCREMENTAL,
-                                 membership=admin, scheduled=True)
+            run, created = sync_run_start(workspace=workspace, scope=scope,
+                                          kind=SyncRun.Kind.INCREMENTAL, membership=admin,
+                                          scheduled=True)
         except (ConstantContactError, LockError) as exc:
             # One workspace's trouble must not stop the others' syncs.
             logger.warning("%s sync: workspace %s not started: %r", scope, workspace.pk, exc)
@@ -161,25 +166,6 @@ def sync_run_schedule_all(
         if created:
             started.append(run)
     return started
-
-
-def workspace_admin(*, workspace: Workspace) -> Membership | None:
-    memberships = (
-        Membership.objects.filter(workspace=workspace, user__is_active=True)
-        .select_related("role", "user").order_by("created_at", "pk")
-    )
-    return next((m for m in memberships if m.role.is_admin), None)
-
-
-def active_sync_run(*, workspace: Workspace, scope: str) -> SyncRun | None:
-    return (
-        SyncRun.objects.filter(
-            workspace=workspace, scope=scope,
-            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING],
-        )
-        .order_by("-created_at", "-pk")
-        .first()
-    )
 
 
 def _is_orphaned(run: SyncRun) -> bool:
@@ -194,7 +180,7 @@ def _is_orphaned(run: SyncRun) -> bool:
 
 def sync_run_execute(
     *,
-    scope: str,
+    scope: SyncRun.Scope,
     job_name: str,
     workspace_id: int,
     sync_run_id: int,

@@ -1,4 +1,4 @@
-"""The local mirror of a workspace's contacts, lists, tags and custom fields.
+"""The mirrored audience: contacts, lists, tags and custom fields.
 
 Screens read these tables, never the API, so browsing costs no quota. Every row
 keeps its Constant Contact id, the fields the screens need as columns, the raw
@@ -6,7 +6,6 @@ upstream JSON (so nothing the API returned is lost) and when it was last synced.
 Writes go to Constant Contact first; the mirror is updated from the answer.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -167,9 +166,10 @@ class ListMembership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["contact", "contact_list"], name="listmembership_unique")
+            models.UniqueConstraint(fields=["contact", "contact_list"],
+                                    name="listmembership_unique")
         ]
-        indexes = [models.Index(fields=["contact_list", "contact"])]
+        indexes = [models.Index(fields=["contact_list", "contact"], name="listmembership_list_idx")]
 
 
 class Tagging(models.Model):
@@ -178,51 +178,4 @@ class Tagging(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["contact", "tag"], name="tagging_unique")]
-        indexes = [models.Index(fields=["tag", "contact"])]
-
-
-class SyncRun(models.Model):
-    """One run of a sync: the row the screens poll for progress and freshness."""
-
-    class Kind(models.TextChoices):
-        FULL = "full", "Full"
-        INCREMENTAL = "incremental", "Incremental"
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    scope = models.CharField(max_length=20, default="contacts", help_text="What was synced.")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # The upstream time this run's data is complete up to; the next incremental
-    # sync asks for changes after it.
-    high_water_mark = models.DateTimeField(null=True, blank=True)
-    phase = models.CharField(max_length=40, blank=True)
-    total_expected = models.PositiveIntegerField(null=True, blank=True)
-    processed = models.PositiveIntegerField(default=0)
-    created_count = models.PositiveIntegerField(default=0)
-    updated_count = models.PositiveIntegerField(default=0)
-    deleted_count = models.PositiveIntegerField(default=0)
-    api_calls = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["workspace", "scope", "-created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.scope} sync of {self.workspace} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        indexes = [models.Index(fields=["tag", "contact"], name="tagging_tag_idx")]

@@ -1,5 +1,5 @@
-"""Reads about syncing: how fresh a workspace's mirror is, its recent runs, one
-run (scoped to the workspace), and when beat runs the next sync."""
+"""Reads about sync runs: the active one, recent ones, one run (scoped to the
+workspace), how fresh a scope's mirror is, and when beat starts the next run."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -9,15 +9,14 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from apps.accounts.models import Workspace
-from apps.contacts.models import SyncRun
+from apps.mirror.models import SyncRun
 
-SCOPE = "contacts"
-DEFAULT_SYNC_MINUTES = 15
+_ACTIVE = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
 
 
 @dataclass(frozen=True)
 class Freshness:
-    """What the contacts-area screens say about their data's age."""
+    """What a screen says about its data's age."""
 
     synced_at: datetime | None  # when the latest successful sync finished
     active: SyncRun | None  # a sync queued or running now
@@ -34,30 +33,42 @@ class Schedule:
     next_at: datetime
 
 
-def sync_freshness(*, workspace: Workspace, scope: str = SCOPE) -> Freshness:
-    """`scope` names the sync: "contacts" (this area's), or another area's run rows
-    in the same table ("campaigns")."""
+def active_sync_run(*, workspace: Workspace, scope: str) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(workspace=workspace, scope=scope, status__in=_ACTIVE)
+        .order_by("-created_at", "-pk").first()
+    )
+
+
+def sync_run_latest(*, workspace: Workspace, scope: str) -> SyncRun | None:
+    return (
+        SyncRun.objects.filter(workspace=workspace, scope=scope)
+        .order_by("-created_at", "-pk").first()
+    )
+
+
+def sync_freshness(*, workspace: Workspace, scope: str) -> Freshness:
     runs = SyncRun.objects.filter(workspace=workspace, scope=scope)
     succeeded = (
         runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at")
         .values_list("finished_at", flat=True).first()
     )
-    latest = runs.order_by("-created_at", "-pk").first()
+    latest = sync_run_latest(workspace=workspace, scope=scope)
     active = latest if latest is not None and latest.is_active else None
     last_failed = latest is not None and latest.status == SyncRun.Status.FAILED
     return Freshness(synced_at=succeeded, active=active, last_failed=last_failed)
 
 
-def sync_runs_recent(*, workspace: Workspace, limit: int = 20) -> list[SyncRun]:
+def sync_runs_recent(*, workspace: Workspace, scope: str, limit: int = 20) -> list[SyncRun]:
     return list(
-        SyncRun.objects.filter(workspace=workspace, scope=SCOPE)
+        SyncRun.objects.filter(workspace=workspace, scope=scope)
         .select_related("requested_by").order_by("-created_at", "-pk")[:limit]
     )
 
 
-def sync_run_get(*, workspace: Workspace, run_id: int) -> SyncRun:
-    """The run, if it belongs to `workspace`; 404 otherwise."""
-    return get_object_or_404(SyncRun, pk=run_id, workspace=workspace, scope=SCOPE)
+def sync_run_get(*, workspace: Workspace, scope: str, run_id: int) -> SyncRun:
+    """The run, if it belongs to `workspace` and `scope`; 404 otherwise."""
+    return get_object_or_404(SyncRun, pk=run_id, workspace=workspace, scope=scope)
 
 
 def sync_run_duration(run: SyncRun, *, now: datetime | None = None) -> timedelta | None:
@@ -66,17 +77,24 @@ def sync_run_duration(run: SyncRun, *, now: datetime | None = None) -> timedelta
     return (run.finished_at or now or timezone.now()) - run.started_at
 
 
-def sync_interval_minutes() -> int:
-    return int(getattr(settings, "CCADMIN_CONTACTS_SYNC_MINUTES", DEFAULT_SYNC_MINUTES))
+# How often beat runs each scope's incremental sync (see CELERY_BEAT_SCHEDULE).
+_INTERVAL_SETTINGS = {
+    SyncRun.Scope.CONTACTS: "CCADMIN_CONTACTS_SYNC_MINUTES",
+    SyncRun.Scope.CAMPAIGNS: "CCADMIN_CAMPAIGNS_SYNC_MINUTES",
+}
 
 
-def sync_schedule(*, now: datetime | None = None) -> Schedule:
-    """When beat next starts the incremental sync.
+def sync_interval_minutes(*, scope: str) -> int:
+    return int(getattr(settings, _INTERVAL_SETTINGS[SyncRun.Scope(scope)]))
+
+
+def sync_schedule(*, scope: str, now: datetime | None = None) -> Schedule:
+    """When beat next starts the scope's incremental sync.
 
     Beat runs it on crontab(minute="*/N") (see the CELERY_BEAT_SCHEDULE entry),
     which fires at the minutes 0, N, 2N, ... of every hour.
     """
-    minutes = sync_interval_minutes()
+    minutes = sync_interval_minutes(scope=scope)
     now = (now or timezone.now()).astimezone(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0)
     for mark in range(0, 60, minutes):

@@ -1,5 +1,6 @@
-"""Template helpers for sync freshness, so any contacts-area page can say how old
-its data is with `{% include "contacts/_freshness.html" %}` and nothing in its view."""
+"""Template helpers for sync freshness, so any page can say how old its data is
+with nothing in its view: `{% freshness_line request "contacts" as line %}` (see
+templates/contacts/_freshness.html)."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,7 +10,8 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from apps.accounts.grants import Access, Area
-from apps.contacts.selectors.sync import Freshness, sync_freshness
+from apps.mirror.models import SyncRun
+from apps.mirror.selectors.runs import Freshness, sync_freshness
 
 register = template.Library()
 
@@ -18,22 +20,27 @@ register = template.Library()
 class FreshnessLine:
     freshness: Freshness
     age: str  # "4 minutes ago", "just now"; empty when never synced
-    can_start: bool  # the member may start a sync (contacts: write)
+    can_start: bool  # the member may start a sync (write access to the scope's area)
+
+
+# The area whose write access lets a member start each scope's sync.
+_SCOPE_AREAS = {SyncRun.Scope.CONTACTS: Area.CONTACTS, SyncRun.Scope.CAMPAIGNS: Area.CAMPAIGNS}
 
 
 @register.simple_tag
-def sync_freshness_for(request) -> FreshnessLine | None:
+def freshness_line(request, scope: str) -> FreshnessLine | None:
     workspace = getattr(request, "workspace", None)
     if workspace is None:
         return None
-    freshness = sync_freshness(workspace=workspace)
+    scope = SyncRun.Scope(scope)
+    freshness = sync_freshness(workspace=workspace, scope=scope)
     age = ""
     if freshness.synced_at is not None:
         now = timezone.now()
         age = ("just now" if now - freshness.synced_at < timedelta(minutes=1)
                else f"{timesince(freshness.synced_at, now, depth=1)} ago")
     role = getattr(request, "role", None)
-    can_start = role is not None and role.allows(Area.CONTACTS, Access.WRITE)
+    can_start = role is not None and role.allows(_SCOPE_AREAS[scope], Access.WRITE)
     return FreshnessLine(freshness=freshness, age=age, can_start=can_start)
 
 

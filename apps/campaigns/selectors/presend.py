@@ -21,20 +21,21 @@ grant, which every preset has).
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Sum
-
 from apps.campaigns.html_checks import tracking_image_problem
-from apps.campaigns.models import EmailActivity
 from apps.constantcontact.errors import ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import ConstantContact
-from apps.contacts.models import Contact, ContactList, EmailStatus, ListMembership
+from apps.mirror.models import EmailActivity
+from apps.mirror.selectors.audience import (
+    lists_by_cc_id,
+    lists_have_members,
+    lists_member_total,
+    sendable_contacts_in_lists,
+)
 
 # Custom-code emails (format_type 5) must carry the tracking image themselves;
 # Constant Contact's own editor (4) inserts it (contract §3.7).
 CUSTOM_CODE_FORMAT = 5
-# Contacts Constant Contact sends campaigns to (delivery resolves these only).
-SENDABLE = (EmailStatus.EXPLICIT, EmailStatus.IMPLICIT)
 
 
 @dataclass
@@ -83,40 +84,27 @@ def email_audience(*, email: EmailActivity) -> Audience:
     workspace_id = email.campaign.workspace_id
     list_ids = [str(value) for value in email.contact_list_ids or []]
     segment_ids = [str(value) for value in email.segment_ids or []]
-    lists = {
-        row.cc_id: row
-        for row in ContactList.objects.filter(workspace_id=workspace_id, cc_id__in=list_ids)
-    }
+    lists = lists_by_cc_id(workspace=workspace_id, cc_ids=list_ids)
     audience = Audience(names=[lists[i].name if i in lists else f"List {i}" for i in list_ids])
     audience.names += [f"Segment {i}" for i in segment_ids]
     if segment_ids or not list_ids:
         # A segment's size is only known when Constant Contact evaluates it.
         return audience
-    has_members = ListMembership.objects.filter(
-        contact_list__workspace_id=workspace_id, contact_list__cc_id__in=list_ids
-    ).exists()
-    if has_members:
-        audience.count = (
-            Contact.objects.filter(
-                workspace_id=workspace_id, deleted_upstream__isnull=True,
-                email_status__in=SENDABLE, lists__cc_id__in=list_ids,
-            ).aggregate(n=Count("pk", distinct=True))["n"]
-        )
+    if lists_have_members(workspace=workspace_id, cc_ids=list_ids):
+        audience.count = sendable_contacts_in_lists(workspace=workspace_id, cc_ids=list_ids)
         audience.counted_from = "contacts"
     elif len(lists) == len(list_ids) and all(
         row.membership_count is not None for row in lists.values()
     ):
         # Lists synced without their members: their counts (an upper bound, since a
         # contact on two lists counts twice and unsubscribed ones count too).
-        audience.count = ContactList.objects.filter(
-            pk__in=[row.pk for row in lists.values()]
-        ).aggregate(n=Sum("membership_count"))["n"] or 0
+        audience.count = lists_member_total(lists=list(lists.values()))
         audience.counted_from = "lists"
     return audience
 
 
 def _confirmed_addresses(cc: ConstantContact) -> set[str]:
-    result = cc.account_emails_list(params={"confirm_status": "CONFIRMED"})
+    result = cc.call("account.emails_list", params={"confirm_status": "CONFIRMED"})
     rows = result.data if isinstance(result.data, list) else []
     return {
         str(row.get("email_address", "")).lower()
@@ -126,7 +114,7 @@ def _confirmed_addresses(cc: ConstantContact) -> set[str]:
 
 
 def _account_has_address(cc: ConstantContact) -> bool:
-    result = cc.account_summary_get(params={"extra_fields": "physical_address"})
+    result = cc.call("account.summary_get", params={"extra_fields": "physical_address"})
     address = (result.data or {}).get("physical_address") if isinstance(result.data, dict) else None
     return bool(isinstance(address, dict) and address.get("address_line1"))
 
