@@ -14,7 +14,7 @@ Constant Contact's schedule before writing), so the redelivery can't double-send
 from celery import shared_task
 from django.conf import settings
 
-from apps.campaigns.services.sending import JobShouldRetry, send_job_run
+from apps.campaigns.services.send_jobs import JobShouldRetry, send_job_run
 from apps.campaigns.services.sync import campaigns_sync_run, campaigns_sync_schedule_all
 
 # Five tries over about two minutes (5, 10, 20, 40 s between them): long enough

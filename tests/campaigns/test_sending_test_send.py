@@ -9,7 +9,8 @@ import pytest
 
 from apps.audit.models import AuditEvent
 from apps.campaigns.models import SendJob
-from apps.campaigns.services.sending import SendRefused, daily_test_recipients_used
+from apps.campaigns.selectors.sending import daily_test_recipients_used
+from apps.campaigns.services.sending import SendRefused
 from apps.campaigns.tasks import send_job
 from tests.campaigns.flow import SimSpy, draft_campaign, send_test, sim_activity
 
@@ -181,7 +182,7 @@ def test_a_failed_send_keeps_upstream_wording_out_of_the_audit_log(world):
     # must carry only the job, status and error key.
     from apps.audit.models import AuditEvent
     from apps.campaigns.models import SendJob
-    from apps.campaigns.services.sending import _finish
+    from apps.campaigns.services.send_jobs import _finish
     from apps.mirror.models import Campaign
 
     campaign = Campaign.objects.create(workspace=world.workspace, cc_id="x", name="Spring")

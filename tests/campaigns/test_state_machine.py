@@ -437,16 +437,16 @@ def test_a_job_that_breaks_unexpectedly_fails_with_a_message_and_blocks_nothing(
         connected_world, django_capture_on_commit_callbacks, monkeypatch):
     # A bug or the task's time limit must not leave the job RUNNING: that would
     # block every later schedule and unschedule of the campaign.
-    from apps.campaigns.services import sending
+    from apps.campaigns.services import send_jobs
 
     world = connected_world
     campaign, approval = reviewed_campaign(world)
-    real_run = sending._run_schedule
+    real_run = send_jobs._run_schedule
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(sending, "_run_schedule", broken)
+    monkeypatch.setattr(send_jobs, "_run_schedule", broken)
     job = schedule(world, django_capture_on_commit_callbacks, campaign)
 
     assert job.status == SendJob.Status.FAILED
@@ -455,7 +455,7 @@ def test_a_job_that_breaks_unexpectedly_fails_with_a_message_and_blocks_nothing(
     assert failed.details["approval_id"] == approval.pk
     assert failed.details["fingerprint"] == approval.fingerprint
 
-    monkeypatch.setattr(sending, "_run_schedule", real_run)
+    monkeypatch.setattr(send_jobs, "_run_schedule", real_run)
     again = schedule(world, django_capture_on_commit_callbacks, campaign)
     assert again.pk != job.pk
     assert again.status == SendJob.Status.SUCCEEDED, again.error
@@ -464,7 +464,8 @@ def test_a_job_that_breaks_unexpectedly_fails_with_a_message_and_blocks_nothing(
 def test_a_schedule_whose_requester_left_fails_naming_the_approval_it_relied_on(
         connected_world, django_capture_on_commit_callbacks):
     from apps.accounts.models import Membership
-    from apps.campaigns.services.sending import send_job_run, send_schedule_request
+    from apps.campaigns.services.send_jobs import send_job_run
+    from apps.campaigns.services.sending import send_schedule_request
 
     world = connected_world
     campaign, approval = reviewed_campaign(world)

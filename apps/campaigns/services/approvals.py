@@ -48,10 +48,6 @@ class ApprovalVoided(ApprovalRefused):
         super().__init__(message)
 
 
-def _target(campaign: Campaign) -> str:
-    return f"campaign {campaign.cc_id}"
-
-
 def campaign_email_refresh(*, campaign: Campaign, cc: ConstantContact) -> EmailActivity:
     """Read the primary email from Constant Contact and update the mirror (and the
     campaign's status, which follows its primary email's) with it."""
@@ -74,7 +70,7 @@ def approval_void(*, approval: Approval, actor, changes: list[dict], reason: str
     approval.save(update_fields=["decision", "voided_at"])
     audit_event_record(
         action="campaign.approval_voided", actor=actor,
-        workspace=approval.campaign.workspace, target=_target(approval.campaign),
+        workspace=approval.campaign.workspace, target=approval.campaign.audit_target,
         details={
             "approval_id": approval.pk, "fingerprint": approval.fingerprint,
             "fields": [change["field"] for change in changes], "reason": reason,
@@ -136,7 +132,7 @@ def approval_request(
         )
         audit_event_record(
             action="campaign.review_requested", actor=user, workspace=campaign.workspace,
-            target=_target(campaign),
+            target=campaign.audit_target,
             details={"approval_id": approval.pk, "fingerprint": approval.fingerprint,
                      "withdrew": withdrawn},
         )
@@ -199,7 +195,7 @@ def approval_decide(
         locked.save(update_fields=["decision", "decided_by", "decided_at", "comment"])
         audit_event_record(
             action="campaign.approved" if approve else "campaign.rejected", actor=user,
-            workspace=campaign.workspace, target=_target(campaign),
+            workspace=campaign.workspace, target=campaign.audit_target,
             details={"approval_id": locked.pk, "fingerprint": locked.fingerprint},
         )
     return locked

@@ -109,10 +109,6 @@ def _gate(workspace: Workspace, membership: Membership) -> ConstantContact:
     return gate_for(workspace=workspace, actor=Actor.member(membership))
 
 
-def _target(campaign: Campaign) -> str:
-    return f"campaign {campaign.cc_id}"
-
-
 # --- Sender addresses -----------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -237,7 +233,7 @@ def campaign_create(
                                         author=membership.user)
     audit_event_record(
         action="campaign.created", actor=membership.user, workspace=workspace,
-        target=_target(campaign),
+        target=campaign.audit_target,
         details={"name": campaign.name, "lists": len(draft.contact_list_ids)},
     )
 
@@ -335,7 +331,7 @@ def campaign_update(*, campaign: Campaign, membership: Membership, draft: EmailD
         campaign.contributors.add(membership.user)
     audit_event_record(
         action="campaign.updated", actor=membership.user, workspace=workspace,
-        target=_target(campaign), details={"name": campaign.name, "fields": changed},
+        target=campaign.audit_target, details={"name": campaign.name, "fields": changed},
     )
     campaign = Campaign.objects.select_related("email").get(pk=campaign.pk)
     # Outside any transaction, after the mirror holds the new content.
@@ -360,7 +356,7 @@ def campaign_rename(*, campaign: Campaign, membership: Membership, name: str) ->
         campaign = campaign_mirror_save(workspace=campaign.workspace, data=data)
     audit_event_record(
         action="campaign.renamed", actor=membership.user, workspace=campaign.workspace,
-        target=_target(campaign), details={"from": old_name, "to": campaign.name},
+        target=campaign.audit_target, details={"from": old_name, "to": campaign.name},
     )
     return campaign
 
@@ -397,6 +393,6 @@ def campaign_delete(*, campaign: Campaign, membership: Membership) -> Campaign:
         email_mark_removed(campaign=campaign)
     audit_event_record(
         action="campaign.deleted", actor=membership.user, workspace=workspace,
-        target=_target(campaign), details={"name": campaign.name},
+        target=campaign.audit_target, details={"name": campaign.name},
     )
     return campaign

@@ -68,6 +68,11 @@ class Campaign(models.Model):
     def is_draft(self) -> bool:
         return self.status == CampaignStatus.DRAFT
 
+    @property
+    def audit_target(self) -> str:
+        """How the audit log names the campaign: by its id, since a name can change."""
+        return f"campaign {self.cc_id}"
+
 
 class EmailActivity(models.Model):
     """The campaign's primary_email activity: what actually goes out, and to whom."""
