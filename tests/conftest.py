@@ -1,12 +1,13 @@
 """The shared world every test can use: one workspace with an admin, an editor,
-an approver and a viewer, plus an outsider who belongs to another workspace."""
+an approver and a viewer, plus an outsider who belongs to another workspace.
+And `no_backoff`, for tests that make Constant Contact fail on purpose."""
 
 from django.conf import settings
 import pytest
 
-from apps.accounts.models import Membership, Role
-from apps.accounts.services import workspace_create
-from tests.factories import UserFactory
+from apps.accounts.models import Role
+from apps.constantcontact import client as cc_client
+from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 
 PASSWORD = "correct horse battery staple"
 
@@ -29,17 +30,17 @@ def _clean_cache():
 class World:
     def __init__(self):
         self.admin = UserFactory(email="admin@example.com")
-        self.workspace = workspace_create(name="Acme Marketing", admin=self.admin)
+        self.workspace = WorkspaceFactory(name="Acme Marketing", admin=self.admin)
         self.roles = {r.preset: r for r in Role.objects.filter(workspace=self.workspace)}
         self.editor = self.add_member("editor@example.com", "editor")
         self.approver = self.add_member("approver@example.com", "approver")
         self.viewer = self.add_member("viewer@example.com", "viewer")
         self.outsider = UserFactory(email="outsider@example.com")
-        self.other_workspace = workspace_create(name="Other Team", admin=self.outsider)
+        self.other_workspace = WorkspaceFactory(name="Other Team", admin=self.outsider)
 
     def add_member(self, email: str, preset: str):
         user = UserFactory(email=email)
-        Membership.objects.create(workspace=self.workspace, user=user, role=self.roles[preset])
+        MembershipFactory(workspace=self.workspace, user=user, role=self.roles[preset])
         return user
 
     def user(self, name: str):
@@ -55,6 +56,15 @@ def world(db) -> World:
 def admin_client(client, world):
     client.force_login(world.admin)
     return client
+
+
+@pytest.fixture
+def no_backoff(monkeypatch) -> list[float]:
+    """The client's retries don't sleep between attempts; the pauses they would
+    have taken are recorded instead, in the list this fixture returns."""
+    pauses: list[float] = []
+    monkeypatch.setattr(cc_client, "sleep_for_backoff", pauses.append)
+    return pauses
 
 
 @pytest.fixture

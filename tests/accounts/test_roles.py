@@ -1,12 +1,13 @@
 """The roles screens: the grant matrix, creating, editing and deleting roles."""
 
-import pytest
 from django.urls import reverse
+import pytest
 
 from apps.accounts.grants import Access, Area
 from apps.accounts.models import Membership, Role
 from apps.accounts.services import invitation_create, role_save
 from apps.audit.models import AuditEvent
+from tests.factories import RoleFactory
 
 
 def url(world, name: str, **kwargs) -> str:
@@ -165,9 +166,7 @@ def test_it_refuses_to_edit_the_admin_role_into_no_admin(admin_client, world):
 def test_dropping_account_write_from_ones_own_role_is_allowed_when_another_admin_remains(
     admin_client, world
 ):
-    backup = Role.objects.create(
-        workspace=world.workspace, name="Owners", grants={"account": "write"}
-    )
+    backup = RoleFactory(workspace=world.workspace, name="Owners", grants={"account": "write"})
     Membership.objects.filter(workspace=world.workspace, user=world.editor).update(role=backup)
     response = admin_client.post(
         url(world, "role_edit", role_id=world.roles["admin"].pk),

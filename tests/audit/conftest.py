@@ -5,17 +5,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apps.audit.models import AuditEvent, Outcome
+from tests.factories import AuditEventFactory
 
 T0 = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def make_event(*, action="contact.updated", actor=None, workspace=None, target="",
                outcome=Outcome.SUCCESS, details=None, at=T0) -> AuditEvent:
-    return AuditEvent.objects.create(
+    return AuditEventFactory(
         occurred_at=at,
         action=action,
         actor=actor,
-        actor_label=actor.email if actor else "anonymous",
         workspace=workspace,
         target=target,
         outcome=outcome,

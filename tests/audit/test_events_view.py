@@ -8,6 +8,7 @@ from apps.audit.models import AuditEvent, Outcome
 from apps.audit.receivers import UNKNOWN_ACCOUNT
 from apps.audit.selectors import Cursor
 from tests.audit.conftest import T0, make_event
+from tests.factories import MembershipFactory
 
 
 def shown(response) -> list[AuditEvent]:
@@ -97,10 +98,7 @@ def test_it_shows_members_sign_ins_which_belong_to_no_workspace(admin_client, wo
 
 
 def test_a_member_of_two_workspaces_has_their_sign_ins_in_both(client, world):
-    from apps.accounts.models import Membership, Role
-
-    role = Role.objects.get(workspace=world.other_workspace, preset="viewer")
-    Membership.objects.create(workspace=world.other_workspace, user=world.editor, role=role)
+    MembershipFactory(workspace=world.other_workspace, user=world.editor)
     make_event(action="login.succeeded", actor=world.editor, target=world.editor.email)
     make_event(action="contact.created", actor=world.editor, workspace=world.workspace)
     client.force_login(world.outsider)

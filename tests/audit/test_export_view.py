@@ -10,6 +10,7 @@ import pytest
 from apps.audit.csv_export import COLUMNS, neutralise
 from apps.audit.models import AuditEvent, Outcome
 from tests.audit.conftest import make_event
+from tests.factories import AuditEventFactory
 
 
 def rows(response) -> list[dict]:
@@ -53,8 +54,8 @@ def test_it_neutralises_formula_cells(admin_client, world, export_url, target):
 
 
 def test_it_neutralises_every_column(admin_client, world, export_url):
-    AuditEvent.objects.create(action="contact.updated", actor=None, actor_label="=evil",
-                              workspace=world.workspace, target="@x", details={"a": 1})
+    AuditEventFactory(action="contact.updated", actor_label="=evil", workspace=world.workspace,
+                      target="@x", details={"a": 1})
 
     [row] = rows(admin_client.get(export_url, {"action": "contact.updated"}))
 

@@ -3,8 +3,9 @@ and its scripts run neither in the dashboard nor in the frames."""
 
 import pytest
 
-from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
+from apps.mirror.models import CampaignStatus
 from tests.conftest import PASSWORD
+from tests.factories import CampaignFactory, EmailActivityFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,11 +20,9 @@ HOSTILE = (
 
 
 def test_the_preview_renders_the_email_without_running_its_scripts(page, world):
-    campaign = Campaign.objects.create(workspace=world.workspace, cc_id="c-1", name="Autumn",
-                                       primary_activity_id="a-1")
-    EmailActivity.objects.create(campaign=campaign, cc_id="a-1", status=CampaignStatus.DRAFT,
-                                 subject="Autumn offers", from_name="Acme",
-                                 from_email="news@acme.example", html_content=HOSTILE)
+    campaign = CampaignFactory(workspace=world.workspace, name="Autumn", primary_activity_id="a-1")
+    EmailActivityFactory(campaign=campaign, status=CampaignStatus.DRAFT, subject="Autumn offers",
+                         from_name="Acme", from_email="news@acme.example", html_content=HOSTILE)
 
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(world.viewer.email)

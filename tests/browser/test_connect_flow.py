@@ -6,11 +6,12 @@ form-action lets the browser follow the redirect to the authorization server."""
 import copy
 import uuid
 
-import pytest
 from cryptography.fernet import Fernet
+import pytest
 
-from apps.constantcontact.models import Connection
 from apps.accounts.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, demo_ensure
+from apps.constantcontact.models import Connection
+from tests.upstream_settings import point_at_simulator
 
 ccsim = pytest.importorskip("ccsim")
 
@@ -34,11 +35,8 @@ def sim_settings(settings, consenting_sim, live_server):
     consenting_sim.oauth.register_client(CLIENT_ID, CLIENT_SECRET, [redirect_uri])
     settings.CCADMIN_FERNET_KEYS = [Fernet.generate_key().decode()]
     settings.CC_REDIS_PREFIX = f"cc-browser-{uuid.uuid4().hex}"  # a budget of its own
-    settings.CC_API_BASE_URL = f"{consenting_sim.base_url}/v3"
-    settings.CC_AUTH_BASE_URL = f"{consenting_sim.base_url}/oauth2/default/v1"
-    settings.CC_CLIENT_ID = CLIENT_ID
-    settings.CC_CLIENT_SECRET = CLIENT_SECRET
-    settings.CC_REDIRECT_URI = redirect_uri
+    point_at_simulator(settings, consenting_sim, client_id=CLIENT_ID,
+                       client_secret=CLIENT_SECRET, redirect_uri=redirect_uri)
     # settings.py derives form-action from CC_AUTH_BASE_URL at start-up; this
     # simulator listens on another port, so derive it again the same way.
     policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)

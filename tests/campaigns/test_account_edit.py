@@ -11,7 +11,6 @@ import pytest
 
 from apps.audit.models import AuditEvent
 from apps.campaigns.selectors.account import account_snapshot_cached
-from apps.constantcontact import client as client_module
 from apps.constantcontact import errors
 from apps.constantcontact.gate import ConstantContact
 
@@ -22,11 +21,6 @@ WRITES = ("cc.account.summary_update", "cc.account.physical_address_update",
 @pytest.fixture
 def sim_contacts() -> int:
     return 0
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
 
 
 @pytest.fixture

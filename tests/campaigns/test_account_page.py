@@ -5,13 +5,12 @@ see it; and what an unavailable upstream looks like."""
 
 from datetime import timedelta
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
+import pytest
 
 from apps.audit.models import AuditEvent
 from apps.campaigns.selectors.account import CACHE_SECONDS, account_snapshot_cached
-from apps.constantcontact import client as client_module
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -19,11 +18,6 @@ HX = {"HTTP_HX_REQUEST": "true"}
 @pytest.fixture
 def sim_contacts() -> int:
     return 0  # the account and its senders are always seeded; no contacts needed
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
 
 
 def url(cw, name: str = "account") -> str:

@@ -11,7 +11,8 @@ from apps.audit.models import AuditEvent
 from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
 from apps.campaigns.models import Approval
 from apps.campaigns.services.approvals import approval_void_if_changed
-from apps.mirror.models import Campaign, EmailActivity
+from apps.mirror.models import EmailActivity
+from tests.factories import ApprovalFactory, CampaignFactory
 
 
 def email_row(**fields) -> EmailActivity:
@@ -77,11 +78,11 @@ def test_the_diff_names_each_changed_field_and_diffs_the_html_by_line():
 
 
 def test_void_if_changed_voids_only_when_the_mirror_no_longer_matches(world):
-    campaign = Campaign.objects.create(workspace=world.workspace, cc_id="c1", name="Spring sale")
+    campaign = CampaignFactory(workspace=world.workspace, name="Spring sale")
     email = email_row(campaign=campaign, cc_id="a1")
     email.save()
     snapshot = outgoing_snapshot(email)
-    approval = Approval.objects.create(
+    approval = ApprovalFactory(
         campaign=campaign, fingerprint=fingerprint(snapshot), snapshot=snapshot,
         requested_by=world.editor, decision=Approval.Decision.APPROVED,
     )
@@ -101,6 +102,6 @@ def test_void_if_changed_voids_only_when_the_mirror_no_longer_matches(world):
 
 
 def test_void_if_changed_leaves_decided_and_missing_emails_alone(world):
-    campaign = Campaign.objects.create(workspace=world.workspace, cc_id="c2", name="No email")
+    campaign = CampaignFactory(workspace=world.workspace, name="No email")
 
     assert approval_void_if_changed(campaign=campaign, actor=None) is None

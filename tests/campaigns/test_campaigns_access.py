@@ -6,8 +6,9 @@ access-matrix test in tests/core covers the same rules from the decorators."""
 import pytest
 
 from apps.campaigns.views import campaigns as views
-from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
+from apps.mirror.models import Campaign, CampaignStatus
 from tests.campaigns.conftest import campaign_url
+from tests.factories import CampaignFactory, EmailActivityFactory
 
 READS = ["campaign_list", "campaign_detail", "campaign_preview", "campaign_preview_html"]
 WRITES = [("campaign_create", "get"), ("campaign_edit", "get"), ("campaign_rename", "get"),
@@ -19,9 +20,8 @@ TAKES_ID = {"campaign_detail", "campaign_preview", "campaign_preview_html", "cam
 
 @pytest.fixture
 def campaign(world) -> Campaign:
-    campaign = Campaign.objects.create(workspace=world.workspace, cc_id="c-1", name="Sale",
-                                       status=CampaignStatus.DONE)
-    EmailActivity.objects.create(campaign=campaign, cc_id="a-1", status=CampaignStatus.DONE)
+    campaign = CampaignFactory(workspace=world.workspace, name="Sale", status=CampaignStatus.DONE)
+    EmailActivityFactory(campaign=campaign)  # sent, like its campaign
     return campaign
 
 

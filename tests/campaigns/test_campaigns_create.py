@@ -8,17 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apps.audit.models import AuditEvent
-from apps.constantcontact import client as client_module
 from apps.mirror.models import Campaign, CampaignStatus, ContactList
 from tests.campaigns.conftest import campaign_url
 from tests.constantcontact.helpers_sim import RequestLog
 
 HTML = "<html><head><title>Hi</title></head><body>[[trackingImage]]<p>Hello</p></body></html>"
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
 
 
 @pytest.fixture

@@ -7,21 +7,22 @@ from datetime import UTC, datetime
 
 import pytest
 
-from apps.mirror.models import Campaign, CampaignStatus, ContactList, EmailActivity
+from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
 from tests.campaigns.conftest import campaign_url
+from tests.factories import CampaignFactory, ContactListFactory, EmailActivityFactory
 
 
 @pytest.fixture
 def campaign(world) -> Campaign:
-    newsletter = ContactList.objects.create(workspace=world.workspace, cc_id="l-1",
-                                            name="Newsletter", membership_count=1234)
-    campaign = Campaign.objects.create(
-        workspace=world.workspace, cc_id="c-1", name="Big sale", primary_activity_id="a-1",
+    newsletter = ContactListFactory(workspace=world.workspace, name="Newsletter",
+                                    membership_count=1234)
+    campaign = CampaignFactory(
+        workspace=world.workspace, name="Big sale", primary_activity_id="a-1",
         author=world.editor, created_upstream=datetime(2024, 7, 1, 8, 0, tzinfo=UTC),
         updated_upstream=datetime(2024, 7, 2, 8, 0, tzinfo=UTC),
     )
-    EmailActivity.objects.create(
-        campaign=campaign, cc_id="a-1", status=CampaignStatus.DRAFT, subject="Everything must go",
+    EmailActivityFactory(
+        campaign=campaign, status=CampaignStatus.DRAFT, subject="Everything must go",
         preheader="Only this week", from_name="Acme", from_email="news@acme.example",
         reply_to_email="help@acme.example", html_content="<body>[[trackingImage]]</body>",
         contact_list_ids=[newsletter.cc_id, "l-gone"],
@@ -105,7 +106,7 @@ def test_a_campaign_made_in_constant_contact_says_so(world, campaign, login):
 
 
 def test_a_campaign_not_synced_yet_says_so(world, login):
-    bare = Campaign.objects.create(workspace=world.workspace, cc_id="c-9", name="Just listed")
+    bare = CampaignFactory(workspace=world.workspace, name="Just listed")
 
     html = page(login(world.editor), world, bare)
 

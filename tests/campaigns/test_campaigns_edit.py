@@ -8,20 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apps.audit.models import AuditEvent
-from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot
 from apps.campaigns.models import Approval
-from apps.constantcontact import client as client_module
 from apps.mirror.models import Campaign, CampaignStatus, ContactList
 from ccsim.clock import iso
 from tests.campaigns.conftest import campaign_url
 from tests.constantcontact.helpers_sim import RequestLog
+from tests.factories import ApprovalFactory
 
 DRAFT = "Draft: Winter Preview"
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
 
 
 @pytest.fixture
@@ -51,11 +45,9 @@ def form_data(email, **changes) -> dict:
 
 
 def approve(world, campaign: Campaign) -> Approval:
-    snapshot = outgoing_snapshot(campaign.email)
-    return Approval.objects.create(
-        campaign=campaign, fingerprint=fingerprint(snapshot), snapshot=snapshot,
-        decision=Approval.Decision.APPROVED, requested_by=world.editor, decided_by=world.admin,
-    )
+    """An approval of the email as it is now."""
+    return ApprovalFactory(campaign=campaign, decision=Approval.Decision.APPROVED,
+                           requested_by=world.editor, decided_by=world.admin)
 
 
 def test_the_form_holds_the_drafts_current_values(editor, campaigns_world, draft):

@@ -7,18 +7,17 @@ from datetime import UTC, datetime
 from django.urls import reverse
 import pytest
 
-from apps.mirror.models import Campaign, CampaignStatus, EmailActivity, SyncRun
+from apps.mirror.models import Campaign, CampaignStatus, SyncRun
 from tests.campaigns.conftest import campaign_url
+from tests.factories import CampaignFactory, EmailActivityFactory
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
 def make(world, name: str, *, status=CampaignStatus.DRAFT, created=None, updated=None, **email):
-    campaign = Campaign.objects.create(
-        workspace=world.workspace, cc_id=f"cc-{name}", name=name, status=status,
-        created_upstream=created, updated_upstream=updated,
-    )
-    EmailActivity.objects.create(campaign=campaign, cc_id=f"act-{name}", status=status, **email)
+    campaign = CampaignFactory(workspace=world.workspace, name=name, status=status,
+                               created_upstream=created, updated_upstream=updated)
+    EmailActivityFactory(campaign=campaign, **email)
     return campaign
 
 

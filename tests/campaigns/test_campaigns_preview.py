@@ -5,8 +5,9 @@ dashboard's own pages never carry the campaign's markup."""
 
 import pytest
 
-from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
+from apps.mirror.models import Campaign, CampaignStatus
 from tests.campaigns.conftest import campaign_url
+from tests.factories import CampaignFactory, EmailActivityFactory
 
 EVIL = ("<html><head><script>alert('head')</script></head><body>[[trackingImage]]"
         "<h1>Sale</h1><img src=x onerror=\"alert('img')\"><script>steal(document.cookie)</script>"
@@ -15,11 +16,10 @@ EVIL = ("<html><head><script>alert('head')</script></head><body>[[trackingImage]
 
 @pytest.fixture
 def campaign(world) -> Campaign:
-    campaign = Campaign.objects.create(workspace=world.workspace, cc_id="c-1", name="Big sale",
-                                       primary_activity_id="a-1")
-    EmailActivity.objects.create(campaign=campaign, cc_id="a-1", status=CampaignStatus.DRAFT,
-                                 subject="Sale!", from_name="Acme", from_email="news@acme.example",
-                                 html_content=EVIL)
+    campaign = CampaignFactory(workspace=world.workspace, name="Big sale",
+                               primary_activity_id="a-1")
+    EmailActivityFactory(campaign=campaign, status=CampaignStatus.DRAFT, subject="Sale!",
+                         from_name="Acme", from_email="news@acme.example", html_content=EVIL)
     return campaign
 
 
@@ -88,7 +88,7 @@ def test_campaign_markup_never_reaches_a_dashboard_page(world, campaign, login):
 
 
 def test_a_campaign_without_html_yet_previews_a_placeholder(world, login):
-    campaign = Campaign.objects.create(workspace=world.workspace, cc_id="c-2", name="Unsynced")
+    campaign = CampaignFactory(workspace=world.workspace, name="Unsynced")
 
     response = login(world.viewer).get(
         campaign_url(world, "campaign_preview_html", campaign_id=campaign.pk))

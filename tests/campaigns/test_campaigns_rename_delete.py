@@ -10,19 +10,13 @@ from django.utils.html import escape
 import pytest
 
 from apps.audit.models import AuditEvent
-from apps.campaigns.services.campaigns import NOT_DELETABLE
-from apps.constantcontact import client as client_module
+from apps.campaigns.selectors.campaigns import NOT_DELETABLE
 from apps.mirror.models import Campaign, CampaignStatus
 from ccsim.clock import iso
 from tests.campaigns.conftest import campaign_url
 from tests.constantcontact.helpers_sim import RequestLog
 
 DRAFT = "Draft: Winter Preview"
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from apps.campaigns.models import SendJob
 from apps.campaigns.selectors.presend import email_audience, presend_checks
 from apps.campaigns.services.sending import SendRefused
-from apps.mirror.models import Contact, ContactList, EmailStatus
+from apps.mirror.models import Contact, EmailStatus
 from tests.campaigns.flow import (
     SENDER,
     refreshed,
@@ -18,6 +18,7 @@ from tests.campaigns.flow import (
     schedule,
     sim_activity,
 )
+from tests.factories import ContactListFactory
 
 
 def checks_of(world, campaign, who="approver"):
@@ -89,8 +90,8 @@ def test_it_refuses_lists_with_nobody_who_can_receive_email(synced_world):
 def test_it_counts_the_lists_member_counts_when_members_are_not_mirrored(connected_world):
     world = connected_world
     campaign, _ = reviewed_campaign(world)
-    ContactList.objects.create(workspace=world.workspace, cc_id=campaign.email.contact_list_ids[0],
-                               name="Newsletter", membership_count=1234)
+    ContactListFactory(workspace=world.workspace, cc_id=campaign.email.contact_list_ids[0],
+                       membership_count=1234)
 
     audience = email_audience(email=refreshed(campaign).email)
 

@@ -13,6 +13,7 @@ from apps.campaigns.selectors.sending import daily_test_recipients_used
 from apps.campaigns.services.sending import SendRefused
 from apps.campaigns.tasks import send_job
 from tests.campaigns.flow import SimSpy, draft_campaign, send_test, sim_activity
+from tests.factories import CampaignFactory, SendJobFactory
 
 
 def url(world, campaign) -> str:
@@ -82,10 +83,9 @@ def test_it_refuses_beyond_the_daily_allowance_with_an_explanation(
     campaign = draft_campaign(world)
     # 48 test recipients already used today, on another campaign of the account.
     other = draft_campaign(world, name="Other")
-    for _ in range(12):
-        SendJob.objects.create(campaign=other, kind=SendJob.Kind.TEST_SEND,
-                               requested_by=world.editor, status=SendJob.Status.SUCCEEDED,
-                               test_addresses=["a@x.io", "b@x.io", "c@x.io", "d@x.io"])
+    SendJobFactory.create_batch(12, campaign=other, kind=SendJob.Kind.TEST_SEND,
+                                requested_by=world.editor, status=SendJob.Status.SUCCEEDED,
+                                test_addresses=["a@x.io", "b@x.io", "c@x.io", "d@x.io"])
 
     with pytest.raises(SendRefused, match="48 are used today, so 2 are left"):
         send_test(world, django_capture_on_commit_callbacks, campaign,
@@ -104,9 +104,8 @@ def test_the_allowance_counts_the_utc_day_and_ignores_failed_jobs(connected_worl
                             (now, SendJob.Status.SUCCEEDED),
                             (now, SendJob.Status.FAILED),
                             (now, SendJob.Status.QUEUED)):
-        SendJob.objects.create(campaign=campaign, kind=SendJob.Kind.TEST_SEND,
-                               requested_by=world.editor, status=status, created_at=created,
-                               test_addresses=["a@x.io", "b@x.io"])
+        SendJobFactory(campaign=campaign, kind=SendJob.Kind.TEST_SEND, requested_by=world.editor,
+                       status=status, created_at=created, test_addresses=["a@x.io", "b@x.io"])
 
     assert daily_test_recipients_used(workspace=world.workspace, now=now) == 4
 
@@ -131,10 +130,9 @@ def test_a_viewer_cannot_send_a_test(client, connected_world):
 
 
 def test_a_throttled_test_send_is_retried(connected_world, django_capture_on_commit_callbacks,
-                                          settings, monkeypatch):
+                                          settings, no_backoff):
     world = connected_world
     settings.CC_MAX_ATTEMPTS = 1
-    monkeypatch.setattr("apps.constantcontact.client.sleep_for_backoff", lambda s: None)
     campaign = draft_campaign(world)
     spy = SimSpy(world.sim)
     spy.throttle("POST", "/tests")
@@ -183,11 +181,10 @@ def test_a_failed_send_keeps_upstream_wording_out_of_the_audit_log(world):
     from apps.audit.models import AuditEvent
     from apps.campaigns.models import SendJob
     from apps.campaigns.services.send_jobs import _finish
-    from apps.mirror.models import Campaign
 
-    campaign = Campaign.objects.create(workspace=world.workspace, cc_id="x", name="Spring")
-    job = SendJob.objects.create(campaign=campaign, kind=SendJob.Kind.TEST_SEND,
-                                 requested_by=world.editor, status=SendJob.Status.RUNNING)
+    campaign = CampaignFactory(workspace=world.workspace, name="Spring")
+    job = SendJobFactory(campaign=campaign, kind=SendJob.Kind.TEST_SEND,
+                         requested_by=world.editor, status=SendJob.Status.RUNNING)
     _finish(job, ok=False, error="Constant Contact rejected this: bob@example.com is invalid",
             details={"status": 400, "error_key": "bad_request"})
 

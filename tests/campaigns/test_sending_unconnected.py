@@ -6,7 +6,7 @@ from django.urls import reverse
 import pytest
 
 from apps.campaigns.models import SendJob
-from apps.mirror.models import Campaign, EmailActivity
+from tests.factories import CampaignFactory, EmailActivityFactory
 
 SCREENS = [
     ("approval_review", "get", {}),
@@ -23,10 +23,9 @@ SCREENS = [
 
 @pytest.fixture(params=["with_email", "without_email"])
 def campaign(request, world):
-    campaign = Campaign.objects.create(workspace=world.workspace, cc_id="c-1", name="Spring sale",
-                                       author=world.editor)
+    campaign = CampaignFactory(workspace=world.workspace, name="Spring sale", author=world.editor)
     if request.param == "with_email":
-        EmailActivity.objects.create(campaign=campaign, cc_id="a-1", subject="Spring sale")
+        EmailActivityFactory(campaign=campaign, subject="Spring sale")
     return campaign
 
 

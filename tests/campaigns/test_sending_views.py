@@ -15,6 +15,7 @@ from tests.campaigns.flow import (
     schedule,
     sim_activity,
 )
+from tests.factories import SendJobFactory
 
 
 def url(world, name: str, campaign) -> str:
@@ -180,8 +181,8 @@ def test_unschedule_through_the_screen(client, connected_world,
 def test_the_job_partial_polls_until_the_job_finishes(client, connected_world):
     world = connected_world
     campaign = draft_campaign(world)
-    job = SendJob.objects.create(campaign=campaign, kind=SendJob.Kind.TEST_SEND,
-                                 requested_by=world.editor, test_addresses=["a@example.com"])
+    job = SendJobFactory(campaign=campaign, kind=SendJob.Kind.TEST_SEND,
+                         requested_by=world.editor, test_addresses=["a@example.com"])
     client.force_login(world.viewer)
 
     running = client.get(job_url(world, job), HTTP_HX_REQUEST="true")
@@ -202,8 +203,8 @@ def test_the_job_partial_polls_until_the_job_finishes(client, connected_world):
 def test_the_job_status_of_another_workspace_is_404(client, connected_world):
     world = connected_world
     campaign = draft_campaign(world)
-    job = SendJob.objects.create(campaign=campaign, kind=SendJob.Kind.TEST_SEND,
-                                 requested_by=world.editor)
+    job = SendJobFactory(campaign=campaign, kind=SendJob.Kind.TEST_SEND,
+                         requested_by=world.editor)
     client.force_login(world.outsider)
 
     other = reverse("campaigns:job_status", kwargs={

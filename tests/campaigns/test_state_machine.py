@@ -37,12 +37,10 @@ from tests.campaigns.flow import (
     sim_activity,
     unschedule,
 )
+from tests.factories import SendJobFactory
 
-
-@pytest.fixture(autouse=True)
-def _no_backoff_waits(monkeypatch):
-    # The client's and the job's retries pause between attempts; not in tests.
-    monkeypatch.setattr("apps.constantcontact.client.sleep_for_backoff", lambda seconds: None)
+# The client's and the job's retries pause between attempts; not in tests.
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
 def actions(campaign) -> list[str]:
@@ -420,7 +418,7 @@ def test_a_second_confirm_racing_the_first_does_not_queue_a_second_schedule(
 
     def readiness_while_the_other_click_queues(**kwargs):
         result = real_readiness(**kwargs)
-        other["job"] = SendJob.objects.create(
+        other["job"] = SendJobFactory(
             campaign=campaign, kind=SendJob.Kind.SCHEDULE, requested_by=world.approver,
             approval=approval, send_at=result.email.planned_send_at,
         )

@@ -8,14 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot
 from apps.campaigns.models import Approval
 from apps.campaigns.services.sync import campaigns_sync_start
-from apps.constantcontact import client as client_module
 from apps.mirror.mapping import status_from_upstream
 from apps.mirror.models import Campaign, CampaignStatus, EmailActivity, SyncRun
 from ccsim.clock import iso
 from tests.constantcontact.helpers_sim import RequestLog
+from tests.factories import ApprovalFactory
 
 
 def sim_campaign(world, name: str) -> dict:
@@ -36,11 +35,6 @@ def edit_upstream(world, name: str, **changes) -> None:
         world.sim.state.campaign_activities[camp["_primary"]].update(changes)
         camp["updated_at"] = world.sim.state.now()
         world.sim.state.touch()
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
 
 
 # --- Status spellings ----------------------------------------------------------
@@ -201,11 +195,9 @@ def test_a_scheduled_send_is_mirrored_then_turns_into_sent(campaigns_world, run_
 def test_a_change_made_in_constant_contact_voids_an_approval(campaigns_world,
                                                              run_campaigns_sync):
     campaign = Campaign.objects.get(name="Draft: Winter Preview")
-    snapshot = outgoing_snapshot(campaign.email)
-    approval = Approval.objects.create(
-        campaign=campaign, fingerprint=fingerprint(snapshot), snapshot=snapshot,
-        decision=Approval.Decision.APPROVED, requested_by=campaigns_world.editor,
-        decided_by=campaigns_world.approver,
+    approval = ApprovalFactory(  # of the email as it is now
+        campaign=campaign, decision=Approval.Decision.APPROVED,
+        requested_by=campaigns_world.editor, decided_by=campaigns_world.approver,
     )
     edit_upstream(campaigns_world, "Draft: Winter Preview", subject="Changed behind our back")
 
@@ -217,11 +209,9 @@ def test_a_change_made_in_constant_contact_voids_an_approval(campaigns_world,
 
 def test_an_unchanged_campaign_keeps_its_approval(campaigns_world, run_campaigns_sync):
     campaign = Campaign.objects.get(name="Draft: Winter Preview")
-    snapshot = outgoing_snapshot(campaign.email)
-    approval = Approval.objects.create(
-        campaign=campaign, fingerprint=fingerprint(snapshot), snapshot=snapshot,
-        decision=Approval.Decision.APPROVED, requested_by=campaigns_world.editor,
-        decided_by=campaigns_world.approver,
+    approval = ApprovalFactory(  # of the email as it is now
+        campaign=campaign, decision=Approval.Decision.APPROVED,
+        requested_by=campaigns_world.editor, decided_by=campaigns_world.approver,
     )
 
     run_campaigns_sync("full")

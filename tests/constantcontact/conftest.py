@@ -2,18 +2,16 @@
 Fernet key, a fast rate limit (limiter tests build their own), and a connected
 workspace."""
 
-import os
 from datetime import timedelta
 
-import pytest
-import responses
 from cryptography.fernet import Fernet
 from django.utils import timezone
+import pytest
+import responses
 
-from apps.constantcontact import client as client_module
 from apps.constantcontact import tokens
 from apps.constantcontact.models import Connection
-from apps.core.redis import redis_client
+from tests.upstream_settings import run_unthrottled
 
 API = "https://api.cc.test/v3"
 AUTH = "https://authz.cc.test/oauth2/default/v1"
@@ -30,25 +28,7 @@ def cc_settings(settings):
     settings.CC_CLIENT_SECRET = "test-secret"
     settings.CC_REDIRECT_URI = "http://testserver/oauth/constantcontact/callback/"
     settings.CCADMIN_FERNET_KEYS = [TEST_KEY]
-    settings.CC_RATE_PER_SECOND = 1000
-    settings.CC_TOKEN_RATE_PER_SECOND = 1000
-    settings.CC_THROTTLE_COOL_OFF_MS = 20
-    # Parallel workers share one Redis; each gets its own limiter and lock keys,
-    # emptied before every test so no test inherits another's budget.
-    prefix = "cc-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
-    settings.CC_REDIS_PREFIX = prefix
-    r = redis_client()
-    for key in r.scan_iter(f"{prefix}:*"):
-        r.delete(key)
-    return settings
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    """Record backoff pauses instead of sleeping."""
-    pauses: list[float] = []
-    monkeypatch.setattr(client_module, "sleep_for_backoff", pauses.append)
-    return pauses
+    return run_unthrottled(settings, redis_prefix="cc-test")
 
 
 @pytest.fixture

@@ -32,9 +32,9 @@ from apps.constantcontact.ratelimit import api_budget, token_limiter
 from apps.constantcontact.services import connection_for
 from tests.constantcontact.conftest import ALL_SCOPES, connect, expire_soon
 from tests.constantcontact.helpers_sim import RequestLog
+from tests.upstream_settings import point_at_simulator
 
 ccsim_server = pytest.importorskip("ccsim.server")
-ccsim_constants = pytest.importorskip("ccsim.constants")
 
 SEEDED_CONTACTS = 120
 SEEDED_CAMPAIGNS = 4  # ccsim.seed: three sent campaigns and one draft
@@ -50,11 +50,7 @@ def sim():
 
 @pytest.fixture
 def sim_settings(settings, sim):
-    settings.CC_API_BASE_URL = f"{sim.base_url}/v3"
-    settings.CC_AUTH_BASE_URL = f"{sim.base_url}/oauth2/default/v1"
-    settings.CC_CLIENT_ID = ccsim_constants.DEMO_CLIENT_ID
-    settings.CC_CLIENT_SECRET = ccsim_constants.DEMO_CLIENT_SECRET
-    settings.CC_REDIRECT_URI = ccsim_constants.DEMO_REDIRECT_URI
+    point_at_simulator(settings, sim)
     # The real limits, which the simulator enforces too.
     settings.CC_RATE_PER_SECOND = 4
     settings.CC_TOKEN_RATE_PER_SECOND = 1

@@ -4,10 +4,10 @@ the callback's refusals, disconnecting, and who may see and do what."""
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
-import requests
 from django.contrib.messages import get_messages
 from django.urls import reverse
+import pytest
+import requests
 
 from apps.accounts.models import Membership
 from apps.audit.models import AuditEvent
@@ -16,6 +16,7 @@ from apps.constantcontact.models import Connection
 from apps.constantcontact.views import ATTEMPT_TTL_SECONDS, SESSION_KEY
 from ccadmin import settings as base_settings
 from tests.constantcontact.conftest import AUTH, connect
+from tests.upstream_settings import point_at_simulator
 
 ccsim = pytest.importorskip("ccsim")
 
@@ -38,12 +39,8 @@ def sim():
 
 @pytest.fixture
 def sim_settings(cc_settings, sim):
-    cc_settings.CC_API_BASE_URL = f"{sim.base_url}/v3"
-    cc_settings.CC_AUTH_BASE_URL = f"{sim.base_url}/oauth2/default/v1"
-    cc_settings.CC_CLIENT_ID = CLIENT_ID
-    cc_settings.CC_CLIENT_SECRET = CLIENT_SECRET
-    cc_settings.CC_REDIRECT_URI = REDIRECT_URI
-    return cc_settings
+    return point_at_simulator(cc_settings, sim, client_id=CLIENT_ID,
+                              client_secret=CLIENT_SECRET, redirect_uri=REDIRECT_URI)
 
 
 def page_url(world, name: str = "connection") -> str:

@@ -21,7 +21,6 @@ so the suite stays fast; a test that is about the limit turns it back on
         run_sync("full"); ...; run = run_sync("incremental", who="editor")
 """
 
-import os
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -32,10 +31,9 @@ from apps.constantcontact import oauth
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
 from apps.constantcontact.models import Connection
 from apps.constantcontact.services import connection_for
-from apps.core.redis import redis_client
+from tests.upstream_settings import point_at_simulator, run_unthrottled
 
 ccsim = pytest.importorskip("ccsim")
-ccsim_constants = pytest.importorskip("ccsim.constants")
 
 # Enough for several pages at a small page size, few enough to seed instantly.
 SEEDED_CONTACTS = 30
@@ -86,23 +84,9 @@ def sim(sim_contacts):
 
 @pytest.fixture
 def sim_settings(settings, sim):
-    settings.CC_API_BASE_URL = f"{sim.base_url}/v3"
-    settings.CC_AUTH_BASE_URL = f"{sim.base_url}/oauth2/default/v1"
-    settings.CC_CLIENT_ID = ccsim_constants.DEMO_CLIENT_ID
-    settings.CC_CLIENT_SECRET = ccsim_constants.DEMO_CLIENT_SECRET
-    settings.CC_REDIRECT_URI = ccsim_constants.DEMO_REDIRECT_URI
+    point_at_simulator(settings, sim)
     # The simulator runs unthrottled here (see the module docstring).
-    settings.CC_RATE_PER_SECOND = 1000
-    settings.CC_TOKEN_RATE_PER_SECOND = 1000
-    settings.CC_THROTTLE_COOL_OFF_MS = 20
-    # Parallel workers share one Redis: each gets its own limiter, quota and lock
-    # keys, emptied before every test so no test inherits another's budget or lock.
-    prefix = "cc-contacts-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
-    settings.CC_REDIS_PREFIX = prefix
-    r = redis_client()
-    for key in r.scan_iter(f"{prefix}:*"):
-        r.delete(key)
-    return settings
+    return run_unthrottled(settings, redis_prefix="cc-contacts-test")
 
 
 def connect_through_the_simulator(world) -> Connection:

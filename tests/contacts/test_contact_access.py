@@ -6,7 +6,7 @@ from django.urls import reverse
 import pytest
 
 from apps.audit.models import AuditEvent
-from apps.mirror.models import Contact, ContactList, Tag
+from tests.factories import ContactFactory, ContactListFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +24,7 @@ READS = [("contact_list", False), ("contact_detail", True)]
 @pytest.fixture
 def rows(world):
     ws = world.workspace
-    contact = Contact.objects.create(workspace=ws, cc_id="c1", email="a@example.com")
-    contact_list = ContactList.objects.create(workspace=ws, cc_id="l1", name="VIP")
-    tag = Tag.objects.create(workspace=ws, cc_id="t1", name="lead")
-    return contact, contact_list, tag
+    return ContactFactory(workspace=ws), ContactListFactory(workspace=ws), TagFactory(workspace=ws)
 
 
 def url(world, name: str, rows, with_contact: bool, contact=None) -> str:
@@ -68,8 +65,7 @@ def test_an_outsider_gets_404(client, world, rows, name, method, with_contact):
                          [w for w in WRITES if w[2]] + [("contact_detail", "get", True)])
 def test_another_workspaces_contact_is_not_found(client, world, rows, name, method,
                                                  with_contact):
-    theirs = Contact.objects.create(workspace=world.other_workspace, cc_id="x",
-                                    email="x@example.com")
+    theirs = ContactFactory(workspace=world.other_workspace)
     client.force_login(world.editor)
     response = getattr(client, method)(url(world, name, rows, with_contact, contact=theirs),
                                        {"list": rows[1].pk, "tag": rows[2].pk})

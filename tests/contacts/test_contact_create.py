@@ -115,10 +115,7 @@ def test_bad_input_is_explained_on_the_form(connected_world, editor, data, field
     assert not AuditEvent.objects.filter(action="cc.contacts.create").exists()
 
 
-def test_an_unavailable_upstream_keeps_the_input(connected_world, editor, monkeypatch):
-    from apps.constantcontact import client as client_module
-
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
+def test_an_unavailable_upstream_keeps_the_input(connected_world, editor, no_backoff):
     connected_world.control("POST", "faults", error_rate_500=1.0, count=10)
     response = editor.post(create_url(connected_world), {
         "email": "later@example.com", "first_name": "Lou", "permission": "implicit",

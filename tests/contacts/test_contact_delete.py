@@ -68,10 +68,7 @@ def test_a_contact_already_deleted_upstream_is_just_marked(connected_world, rich
     assert rich.deleted_upstream is not None
 
 
-def test_a_failed_delete_changes_nothing(connected_world, rich, editor, monkeypatch):
-    from apps.constantcontact import client as client_module
-
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
+def test_a_failed_delete_changes_nothing(connected_world, rich, editor, no_backoff):
     connected_world.control("POST", "faults", error_rate_503=1.0, count=20)
     response = editor.post(delete_url(connected_world, rich))
     assert response.status_code == 200

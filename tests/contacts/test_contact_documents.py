@@ -11,7 +11,7 @@ from apps.contacts.services.contacts import (
     contact_form_values,
     contact_put_body,
 )
-from apps.mirror.models import CustomField
+from tests.factories import CustomFieldFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +38,7 @@ DOC = {
 
 @pytest.fixture
 def fields(world):
-    return [CustomField.objects.create(workspace=world.workspace, cc_id="f1", label="Colour",
-                                       type="string")]
+    return [CustomFieldFactory(workspace=world.workspace, cc_id="f1", label="Colour")]
 
 
 def test_values_show_the_first_phone_and_address(fields):
@@ -67,8 +66,7 @@ def test_merge_applies_only_the_changes(fields):
 
 
 def test_merge_refuses_a_26th_custom_field(world):
-    many = [CustomField.objects.create(workspace=world.workspace, cc_id=f"g{i}", label=f"F{i}",
-                                       type="string") for i in range(24)]
+    many = CustomFieldFactory.create_batch(24, workspace=world.workspace)
     changes = {f"cf_{f.pk}": "x" for f in many}
     with pytest.raises(ContactRefused):
         contact_document_merge(document=DOC, changes=changes, custom_fields=many)

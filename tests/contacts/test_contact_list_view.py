@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 import pytest
 
-from apps.mirror.models import Contact, ContactList, ListMembership
+from apps.mirror.models import Contact, ListMembership
+from tests.factories import ContactListFactory
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -68,7 +69,7 @@ def test_sort_headers_are_links_that_toggle(world, viewer):
 
 def test_search_and_filters_narrow_the_list_and_keep_in_links(world, viewer):
     contacts = make_many(world.workspace, 60)
-    vip = ContactList.objects.create(workspace=world.workspace, cc_id="l1", name="VIP")
+    vip = ContactListFactory(workspace=world.workspace, name="VIP")
     ListMembership.objects.bulk_create(
         ListMembership(contact=c, contact_list=vip) for c in contacts[:55])
     response = viewer.get(list_url(world), {"q": "last3", "list": vip.pk})
@@ -101,7 +102,7 @@ def test_htmx_gets_just_the_results(world, viewer):
 
 
 def test_the_query_count_does_not_grow_with_the_contacts(world, viewer):
-    vip = ContactList.objects.create(workspace=world.workspace, cc_id="l1", name="VIP")
+    vip = ContactListFactory(workspace=world.workspace, name="VIP")
 
     def queries(params) -> int:
         viewer.get(list_url(world), params)  # warm: the plain list's total is cached

@@ -15,6 +15,7 @@ from tests.contacts.contact_support import (
     sim_tag_ids,
     without_volatile,
 )
+from tests.factories import ContactListFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,8 +83,7 @@ def test_adding_and_removing_a_tag(connected_world, rich, editor):
 
 
 def test_a_list_of_another_workspace_is_refused_without_a_call(connected_world, rich, editor):
-    other = ContactList.objects.create(workspace=connected_world.other_workspace,
-                                       cc_id="elsewhere", name="Theirs")
+    other = ContactListFactory(workspace=connected_world.other_workspace, name="Theirs")
     calls = AuditEvent.objects.filter(action__startswith="cc.").count()
     for posted in ({"list": other.pk}, {"list": "x"}, {}):
         response = editor.post(url(connected_world, "contact_list_add", rich), posted,
@@ -95,11 +95,7 @@ def test_a_list_of_another_workspace_is_refused_without_a_call(connected_world, 
     assert response.status_code == 404
 
 
-def test_a_failure_is_a_message_and_changes_nothing(connected_world, rich, editor,
-                                                    monkeypatch):
-    from apps.constantcontact import client as client_module
-
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
+def test_a_failure_is_a_message_and_changes_nothing(connected_world, rich, editor, no_backoff):
     connected_world.control("POST", "faults", error_rate_503=1.0, count=20)
     events = ContactList.objects.get(name="Events")
     response = editor.post(url(connected_world, "contact_list_add", rich), {"list": events.pk},

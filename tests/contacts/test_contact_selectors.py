@@ -16,18 +16,25 @@ from apps.contacts.selectors.contacts import (
     contact_filter,
     contact_page,
 )
-from apps.mirror.models import Contact, ContactList, ListMembership, SyncRun, Tag, Tagging
+from apps.mirror.models import Contact
+from tests.factories import (
+    ContactFactory,
+    ContactListFactory,
+    ListMembershipFactory,
+    SyncRunFactory,
+    TagFactory,
+    TaggingFactory,
+)
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def make(workspace, n: int, **fields) -> Contact:
-    first, last = fields.pop("first", f"First{n}"), fields.pop("last", f"Last{n % 7}")
-    email = fields.pop("email", f"person{n:03d}@example.com")
-    return Contact.objects.create(
-        workspace=workspace, cc_id=f"cc-{workspace.pk}-{n}", email=email, first_name=first,
-        last_name=last, search_text=f"{first} {last} {email}".lower(),
+    return ContactFactory(
+        workspace=workspace, first_name=fields.pop("first", f"First{n}"),
+        last_name=fields.pop("last", f"Last{n % 7}"),
+        email=fields.pop("email", f"person{n:03d}@example.com"),
         email_status=fields.pop("email_status", "implicit"),
         created_upstream=fields.pop("created", T0 + timedelta(hours=n)),
         updated_upstream=fields.pop("updated", T0 + timedelta(hours=n % 5)), **fields,
@@ -79,11 +86,11 @@ def test_filters_by_list_tag_and_status(world, monkeypatch, small_set):
     b = make(ws, 2, email_status="unsubscribed")
     c = make(ws, 3, deleted_upstream=T0)
     d = make(ws, 4, email_status="pending_confirmation")
-    vip = ContactList.objects.create(workspace=ws, cc_id="l1", name="VIP")
-    lead = Tag.objects.create(workspace=ws, cc_id="t1", name="lead")
-    ListMembership.objects.create(contact=a, contact_list=vip)
-    ListMembership.objects.create(contact=c, contact_list=vip)
-    Tagging.objects.create(contact=b, tag=lead)
+    vip = ContactListFactory(workspace=ws, name="VIP")
+    lead = TagFactory(workspace=ws, name="lead")
+    ListMembershipFactory(contact=a, contact_list=vip)
+    ListMembershipFactory(contact=c, contact_list=vip)
+    TaggingFactory(contact=b, tag=lead)
 
     def found(**filters):
         return sorted(emails(contact_filter(workspace=ws, filters=ContactFilters(**filters))))
@@ -166,7 +173,7 @@ def test_the_plain_count_is_cached_until_a_sync_moves_or_a_write_invalidates(wor
     with CaptureQueriesContext(connection) as queries:
         assert count() == 3  # cached: no COUNT ran
     assert not any("COUNT" in q["sql"].upper() for q in queries.captured_queries)
-    SyncRun.objects.create(scope="contacts", workspace=ws, kind="incremental", status="running")
+    SyncRunFactory(workspace=ws, kind="incremental", status="running")
     assert count() == 4
     make(ws, 11)
     contact_count_invalidate(workspace=ws)

@@ -6,7 +6,6 @@ delete with its warning of how many contacts lose a value, and the grants."""
 from django.urls import reverse
 import pytest
 
-from apps.constantcontact import client as client_module
 from apps.mirror.models import Contact, CustomField
 from tests.contacts.test_custom_fields_services import (
     fill_upstream_fields,
@@ -32,11 +31,6 @@ def mirror_filler_fields(cw, up_to: int) -> None:
 @pytest.fixture
 def fields(connected_world) -> dict[str, CustomField]:
     return mirror_fields(connected_world)
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
 
 
 @pytest.fixture

@@ -12,12 +12,13 @@ from apps.contacts.selectors.lists import (
     list_mirrored_member_count,
     list_usage,
 )
-from apps.mirror.models import Contact, ContactList, ListMembership
+from apps.mirror.models import Contact, ListMembership
+from tests.factories import ContactListFactory
 
 
 @pytest.fixture
 def newsletter(world):
-    row = ContactList.objects.create(workspace=world.workspace, cc_id="list-1", name="Newsletter")
+    row = ContactListFactory(workspace=world.workspace, name="Newsletter")
     contacts = Contact.objects.bulk_create([
         Contact(workspace=world.workspace, cc_id=f"c-{n}", email=f"person{n}@example.com")
         for n in range(12)
@@ -56,8 +57,7 @@ def test_another_workspaces_list_is_not_found(world, newsletter):
 
 
 def test_the_allowance_counts_pending_deletes_too(world, newsletter):
-    ContactList.objects.create(workspace=world.workspace, cc_id="list-2", name="Old",
-                               delete_activity_id="act-1")
+    ContactListFactory(workspace=world.workspace, name="Old", delete_activity_id="act-1")
     assert list_usage(workspace=world.workspace).used == 2
 
 

@@ -5,16 +5,14 @@ a delete stays pending until the simulator's activity finishes."""
 import pytest
 
 from apps.accounts.grants import Access, Area
-from apps.accounts.models import Membership
 from apps.accounts.services import role_save
-from apps.constantcontact import client as client_module
 from apps.constantcontact.errors import Conflict, GrantDenied, UpstreamUnavailable
 from apps.contacts.services import lists as services
 from apps.mirror.mapping import CONTACT_INCLUDE
 from apps.mirror.models import ContactList, ListMembership
 from apps.mirror.services.activities import DeleteOutcome
 from apps.mirror.services.audience import contact_mirror_save, list_mirror_save
-from tests.factories import UserFactory
+from tests.factories import MembershipFactory
 
 
 def mirror_lists(cw) -> dict[str, ContactList]:
@@ -42,11 +40,6 @@ def change_upstream(cw, cc_id: str, **fields) -> None:
     """A change made in Constant Contact itself (by someone else)."""
     with cw.sim.state.lock:
         cw.sim.state.lists[cc_id].update(fields, updated_at="2031-01-01T00:00:00Z")
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
 
 
 def test_it_creates_the_list_upstream_then_mirrors_it(connected_world):
@@ -161,8 +154,7 @@ def test_a_member_who_cannot_read_bulk_jobs_still_sees_the_delete_finish(connect
         workspace=cw.workspace, actor=cw.admin, name="List keeper", description="",
         grants={Area.LISTS: Access.WRITE}, can_approve=False, can_send=False,
     )
-    keeper = Membership.objects.create(workspace=cw.workspace, role=lists_only,
-                                       user=UserFactory(email="keeper@example.com"))
+    keeper = MembershipFactory(workspace=cw.workspace, role=lists_only)
     partners = mirror_lists(cw)["Partners"]
     services.list_delete(contact_list=partners, membership=keeper)
     partners.refresh_from_db()

@@ -6,12 +6,10 @@ every action, and upstream failures shown as messages with the mirror unchanged.
 from django.urls import reverse
 import pytest
 
-from apps.accounts.services import workspace_create
-from apps.constantcontact import client as client_module
 from apps.constantcontact.models import Connection
 from apps.mirror.models import Contact, ContactList, ListMembership
 from tests.contacts.test_lists_services import mirror_contacts, mirror_lists, upstream_list
-from tests.factories import UserFactory
+from tests.factories import ContactListFactory
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -35,11 +33,6 @@ def as_editor(client, connected_world):
 def as_viewer(client, connected_world):
     client.force_login(connected_world.viewer)
     return client
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
 
 
 # --- Reading -------------------------------------------------------------------
@@ -84,10 +77,11 @@ def test_the_list_page_shows_its_members_a_page_at_a_time(as_viewer, connected_w
 
 
 def test_another_workspaces_list_is_not_found(as_editor, connected_world):
-    other = workspace_create(name="Elsewhere", admin=UserFactory(email="else@example.com"))
-    theirs = ContactList.objects.create(workspace=other, cc_id="their-list", name="Theirs")
-    for name in ("list_detail", "list_edit", "list_delete", "list_delete_status"):
+    theirs = ContactListFactory(name="Theirs")  # in a new workspace of its own
+    for name in ("list_detail", "list_edit", "list_delete"):
         assert as_editor.get(url(connected_world, name, list_id=theirs.pk)).status_code == 404
+    assert as_editor.post(url(connected_world, "list_delete_status",
+                              list_id=theirs.pk)).status_code == 404
     assert as_editor.post(url(connected_world, "list_favorite", list_id=theirs.pk),
                           {"favorite": "1"}).status_code == 404
 
@@ -260,20 +254,20 @@ def test_delete_asks_first_then_shows_the_list_as_deleting_until_done(
     assert "is deleting “Events” in the background" in html
     assert "Deleting…" in html
     status_url = url(cw, "list_delete_status", list_id=events.pk)
-    assert f'hx-get="{status_url}"' in html
+    assert f'hx-post="{status_url}"' in html
 
-    still = as_editor.get(status_url, **HX)
+    still = as_editor.post(status_url, **HX)
     assert still.status_code == 200  # keeps polling
-    assert f'hx-get="{status_url}"' in still.content.decode()
+    assert f'hx-post="{status_url}"' in still.content.decode()
 
     cw.sim.advance(60)
-    done = as_editor.get(status_url, **HX)
+    done = as_editor.post(status_url, **HX)
     assert done.status_code == 286
     assert done.content == b""
     assert not ContactList.objects.filter(pk=events.pk).exists()
     assert not ListMembership.objects.filter(contact_list_id=events.pk).exists()
     # Another tab still polling for it stops quietly too.
-    assert as_editor.get(status_url, **HX).status_code == 286
+    assert as_editor.post(status_url, **HX).status_code == 286
 
 
 def test_a_viewer_watching_the_page_also_sees_the_delete_finish(client, connected_world, lists):
@@ -282,7 +276,7 @@ def test_a_viewer_watching_the_page_also_sees_the_delete_finish(client, connecte
     client.post(url(cw, "list_delete", list_id=lists["Partners"].pk))
     client.force_login(cw.viewer)
     cw.sim.advance(60)
-    status = client.get(url(cw, "list_delete_status", list_id=lists["Partners"].pk), **HX)
+    status = client.post(url(cw, "list_delete_status", list_id=lists["Partners"].pk), **HX)
     assert status.status_code == 286
     assert not ContactList.objects.filter(pk=lists["Partners"].pk).exists()
 
@@ -291,12 +285,12 @@ def test_checking_a_delete_without_javascript_goes_back_to_the_lists(as_editor, 
                                                                     lists):
     cw = connected_world
     as_editor.post(url(cw, "list_delete", list_id=lists["Partners"].pk))
-    response = as_editor.get(url(cw, "list_delete_status", list_id=lists["Partners"].pk),
-                             follow=True)
+    response = as_editor.post(url(cw, "list_delete_status", list_id=lists["Partners"].pk),
+                              follow=True)
     assert "is still deleting “Partners”" in response.content.decode()
     cw.sim.advance(60)
-    response = as_editor.get(url(cw, "list_delete_status", list_id=lists["Partners"].pk),
-                             follow=True)
+    response = as_editor.post(url(cw, "list_delete_status", list_id=lists["Partners"].pk),
+                              follow=True)
     assert "List “Partners” deleted." in response.content.decode()
 
 
@@ -307,7 +301,8 @@ def test_a_pending_delete_that_cannot_be_checked_stops_polling_and_says_why(
     as_editor.post(url(cw, "list_delete", list_id=lists["Partners"].pk))
     Connection.objects.filter(pk=cw.connection.pk).update(
         status=Connection.Status.NEEDS_RECONNECT)
-    response = as_editor.get(url(cw, "list_delete_status", list_id=lists["Partners"].pk), **HX)
+    response = as_editor.post(url(cw, "list_delete_status", list_id=lists["Partners"].pk),
+                              **HX)
     html = response.content.decode()
     assert response.status_code == 286
     assert "hx-trigger" not in html

@@ -19,6 +19,12 @@ from apps.mirror.models import (
     Tagging,
 )
 from tests.constantcontact.helpers_sim import RequestLog
+from tests.factories import (
+    ContactFactory,
+    ContactListFactory,
+    CustomFieldFactory,
+    TagFactory,
+)
 
 # More than two pages of 500, few enough to seed in a blink.
 SEEDED = 1_203
@@ -131,10 +137,10 @@ def test_it_drops_mirrored_rows_constant_contact_no_longer_has(connected_world, 
     run_sync("full")
     ws = connected_world.workspace
     # Rows the account doesn't have (left from an earlier connection, say).
-    Contact.objects.create(workspace=ws, cc_id="gone-contact", email="gone@example.com")
-    ContactList.objects.create(workspace=ws, cc_id="gone-list", name="Gone")
-    Tag.objects.create(workspace=ws, cc_id="gone-tag", name="gone")
-    CustomField.objects.create(workspace=ws, cc_id="gone-field", label="Gone", type="string")
+    ContactFactory(workspace=ws, cc_id="gone-contact")
+    ContactListFactory(workspace=ws, cc_id="gone-list")
+    TagFactory(workspace=ws, cc_id="gone-tag")
+    CustomFieldFactory(workspace=ws, cc_id="gone-field")
     # And one deleted upstream through the API.
     field_id = CustomField.objects.filter(workspace=ws).exclude(cc_id="gone-field").first().cc_id
     connected_world.gate("editor").call("custom_fields.delete", custom_field_id=field_id)
@@ -181,8 +187,7 @@ def test_a_member_write_during_the_sync_is_not_dropped_as_unseen(connected_world
     run_sync("full")
     ws = connected_world.workspace
     # As if written by a member while the next sync was reading pages.
-    Contact.objects.create(workspace=ws, cc_id="fresh", email="fresh@example.com",
-                           synced_at=timezone.now() + timedelta(minutes=1))
+    ContactFactory(workspace=ws, cc_id="fresh", synced_at=timezone.now() + timedelta(minutes=1))
 
     run_sync("full")
 

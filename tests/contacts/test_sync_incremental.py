@@ -5,7 +5,6 @@ back with deleted_at), and new ones — in a handful of calls."""
 
 import pytest
 
-from apps.constantcontact import client as client_module
 from apps.constantcontact.times import format_time
 from apps.mirror.mapping import contact_fields_from_upstream
 from apps.mirror.models import Contact, ContactList, ListMembership, SyncRun, Tag
@@ -162,8 +161,7 @@ def test_an_incremental_sync_with_nothing_to_start_from_reads_everything(
     )
 
 
-def test_a_failed_run_does_not_move_the_starting_point(synced_world, run_sync, monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
+def test_a_failed_run_does_not_move_the_starting_point(synced_world, run_sync, no_backoff):
     first = SyncRun.objects.get(status="succeeded")
     synced_world.sim.faults.set(error_rate_500=1.0)
 

@@ -7,9 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 import pytest
 
-from apps.accounts.models import Role
 from apps.audit.models import AuditEvent
-from apps.constantcontact import client as client_module
 from apps.constantcontact.errors import NotConnected
 from apps.constantcontact.models import Connection
 from apps.contacts.services.sync import (
@@ -21,11 +19,7 @@ from apps.contacts.services.sync import (
 from apps.contacts.tasks import contacts_sync_scheduled
 from apps.core.redis import redis_client
 from apps.mirror.models import Contact, SyncRun
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
+from tests.factories import ContactFactory, RoleFactory, SyncRunFactory
 
 
 def start(world, kind="incremental", who="editor"):
@@ -50,8 +44,8 @@ def test_a_second_start_returns_the_run_already_queued(connected_world):
 
 
 def test_a_second_start_returns_the_run_already_running(connected_world):
-    running = SyncRun.objects.create(scope="contacts", workspace=connected_world.workspace, kind="full",
-                                     status=SyncRun.Status.RUNNING, started_at=timezone.now())
+    running = SyncRunFactory(workspace=connected_world.workspace, status=SyncRun.Status.RUNNING,
+                             started_at=timezone.now())
     lock = redis_client().lock(run_lock_key(workspace_id=connected_world.workspace.pk), timeout=60)
     assert lock.acquire(blocking=False)
     try:
@@ -64,8 +58,8 @@ def test_a_second_start_returns_the_run_already_running(connected_world):
 
 def test_a_run_whose_worker_died_stops_blocking_new_ones(connected_world):
     """Running without the run lock: its worker is gone (the lock is renewed every page)."""
-    orphan = SyncRun.objects.create(scope="contacts", workspace=connected_world.workspace, kind="full",
-                                    status=SyncRun.Status.RUNNING, started_at=timezone.now())
+    orphan = SyncRunFactory(workspace=connected_world.workspace, status=SyncRun.Status.RUNNING,
+                            started_at=timezone.now())
 
     run, created = start(connected_world)
 
@@ -76,8 +70,8 @@ def test_a_run_whose_worker_died_stops_blocking_new_ones(connected_world):
 
 
 def test_a_run_queued_for_hours_was_lost_and_stops_blocking(connected_world):
-    lost = SyncRun.objects.create(scope="contacts", workspace=connected_world.workspace, kind="full",
-                                  created_at=timezone.now() - timedelta(hours=2))
+    lost = SyncRunFactory(workspace=connected_world.workspace,
+                          created_at=timezone.now() - timedelta(hours=2))
 
     _, created = start(connected_world)
 
@@ -87,7 +81,7 @@ def test_a_run_queued_for_hours_was_lost_and_stops_blocking(connected_world):
 
 def test_syncs_of_different_workspaces_do_not_block_each_other(connected_world):
     start(connected_world)
-    other = SyncRun.objects.create(scope="contacts", workspace=connected_world.other_workspace, kind="full")
+    other = SyncRunFactory(workspace=connected_world.other_workspace)
 
     assert other.is_active
     assert SyncRun.objects.filter(status=SyncRun.Status.QUEUED).count() == 2
@@ -171,7 +165,7 @@ def test_a_failure_midway_keeps_the_pages_written_and_removes_nothing(
 ):
     from apps.contacts.services import sync as sync_service
 
-    stray = Contact.objects.create(workspace=connected_world.workspace, cc_id="not-upstream")
+    stray = ContactFactory(workspace=connected_world.workspace, cc_id="not-upstream")
     monkeypatch.setattr(sync_service, "CONTACTS_PAGE", 10)  # three pages of the 30
     write_page = sync_service.mirror_contacts_page
 
@@ -194,8 +188,7 @@ def test_a_failure_midway_keeps_the_pages_written_and_removes_nothing(
 
 def test_a_member_who_lost_the_grant_fails_the_queued_run(connected_world, run_sync):
     membership = connected_world.membership("editor")
-    no_access = Role.objects.create(workspace=connected_world.workspace, name="Nothing",
-                                    grants={})
+    no_access = RoleFactory(workspace=connected_world.workspace, name="Nothing", grants={})
     membership.role = no_access
     membership.save()
 
@@ -219,8 +212,8 @@ def test_a_grant_revoked_mid_run_stops_the_sync_at_its_next_page(
     def then_revoke(**kwargs):
         written = write_page(**kwargs)
         membership = connected_world.membership("editor")
-        membership.role = Role.objects.create(workspace=connected_world.workspace,
-                                              name="Nothing", grants={})
+        membership.role = RoleFactory(workspace=connected_world.workspace, name="Nothing",
+                                      grants={})
         membership.save()
         return written
 

@@ -12,6 +12,7 @@ import pytest
 
 from apps.mirror.models import SyncRun
 from apps.mirror.selectors.runs import sync_freshness, sync_schedule
+from tests.factories import SyncRunFactory
 
 
 def url(world, name="sync", **kwargs) -> str:
@@ -51,8 +52,8 @@ def test_an_editor_sees_sync_now_and_full_sync(connected_world, as_user):
 
 
 def test_the_page_shows_each_run_with_counts_calls_and_errors(connected_world, as_user):
-    SyncRun.objects.create(scope="contacts",
-        workspace=connected_world.workspace, kind="full", status=SyncRun.Status.FAILED,
+    SyncRunFactory(
+        workspace=connected_world.workspace, status=SyncRun.Status.FAILED,
         started_at=timezone.now(), finished_at=timezone.now(), processed=1500,
         created_count=1200, updated_count=7, deleted_count=3, api_calls=6,
         error="Constant Contact is busy.", requested_by=connected_world.editor,
@@ -70,7 +71,8 @@ def test_the_schedule_says_when_the_next_sync_runs(connected_world, as_user, set
 
     html = as_user(connected_world, "viewer").get(url(connected_world)).content.decode()
 
-    after = sync_schedule(scope="contacts").next_at  # the same, unless a quarter hour struck meanwhile
+    # The same as before, unless a quarter hour struck meanwhile.
+    after = sync_schedule(scope="contacts").next_at
     assert "every 15 minutes" in html
     assert any(
         f"around <time datetime=\"{at.isoformat()}\">{at:%H:%M} UTC" in html
@@ -80,9 +82,11 @@ def test_the_schedule_says_when_the_next_sync_runs(connected_world, as_user, set
 
 def test_the_next_scheduled_sync_is_the_next_multiple_of_the_interval():
     at = datetime(2025, 3, 1, 10, 7, 30, tzinfo=UTC)
-    assert sync_schedule(scope="contacts", now=at).next_at == datetime(2025, 3, 1, 10, 15, tzinfo=UTC)
+    assert (sync_schedule(scope="contacts", now=at).next_at
+            == datetime(2025, 3, 1, 10, 15, tzinfo=UTC))
     late = datetime(2025, 3, 1, 23, 50, tzinfo=UTC)
-    assert sync_schedule(scope="contacts", now=late).next_at == datetime(2025, 3, 2, 0, 0, tzinfo=UTC)
+    assert (sync_schedule(scope="contacts", now=late).next_at
+            == datetime(2025, 3, 2, 0, 0, tzinfo=UTC))
 
 
 def test_outsiders_get_404(connected_world, as_user):
@@ -161,9 +165,8 @@ def test_start_only_accepts_post(connected_world, as_user):
 # --- the progress partial ------------------------------------------------------------
 
 def test_the_progress_partial_keeps_polling_while_the_run_is_running(connected_world, as_user):
-    run = SyncRun.objects.create(scope="contacts", workspace=connected_world.workspace, kind="full",
-                                 status=SyncRun.Status.RUNNING, phase="contacts",
-                                 processed=500, total_expected=1203, api_calls=4)
+    run = SyncRunFactory(workspace=connected_world.workspace, status=SyncRun.Status.RUNNING,
+                         phase="contacts", processed=500, total_expected=1203, api_calls=4)
 
     answer = as_user(connected_world, "viewer").get(
         url(connected_world, "sync_status", run_id=run.pk), HTTP_HX_REQUEST="true"
@@ -191,7 +194,7 @@ def test_the_progress_partial_answers_286_once_the_run_is_done(
 
 
 def test_another_workspaces_run_is_404(connected_world, as_user):
-    theirs = SyncRun.objects.create(scope="contacts", workspace=connected_world.other_workspace, kind="full")
+    theirs = SyncRunFactory(workspace=connected_world.other_workspace)
 
     answer = as_user(connected_world, "viewer").get(
         url(connected_world, "sync_status", run_id=theirs.pk)
@@ -218,8 +221,8 @@ def test_freshness_says_never_synced_before_the_first_sync(connected_world):
 
 
 def test_freshness_says_how_long_ago_the_last_sync_finished(connected_world):
-    SyncRun.objects.create(scope="contacts",
-        workspace=connected_world.workspace, kind="full", status=SyncRun.Status.SUCCEEDED,
+    SyncRunFactory(
+        workspace=connected_world.workspace, status=SyncRun.Status.SUCCEEDED,
         finished_at=timezone.now() - timedelta(minutes=4, seconds=10),
     )
 
@@ -231,12 +234,12 @@ def test_freshness_says_how_long_ago_the_last_sync_finished(connected_world):
 
 
 def test_freshness_mentions_a_running_sync_and_a_failed_last_one(connected_world):
-    SyncRun.objects.create(scope="contacts", workspace=connected_world.workspace, kind="full",
-                           status=SyncRun.Status.SUCCEEDED, finished_at=timezone.now())
-    SyncRun.objects.create(scope="contacts", workspace=connected_world.workspace, kind="incremental",
-                           status=SyncRun.Status.FAILED, finished_at=timezone.now())
+    SyncRunFactory(workspace=connected_world.workspace, kind="full",
+                   status=SyncRun.Status.SUCCEEDED, finished_at=timezone.now())
+    SyncRunFactory(workspace=connected_world.workspace, kind="incremental",
+                   status=SyncRun.Status.FAILED, finished_at=timezone.now())
     assert "the last sync failed" in render_freshness(connected_world)
 
-    SyncRun.objects.create(scope="contacts", workspace=connected_world.workspace, kind="incremental",
-                           status=SyncRun.Status.RUNNING)
+    SyncRunFactory(workspace=connected_world.workspace, kind="incremental",
+                   status=SyncRun.Status.RUNNING)
     assert "Syncing now" in render_freshness(connected_world)

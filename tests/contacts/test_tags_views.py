@@ -6,7 +6,6 @@ delete pending until done, and the grants."""
 from django.urls import reverse
 import pytest
 
-from apps.constantcontact import client as client_module
 from apps.constantcontact.errors import Throttled
 from apps.contacts.services import tags as tag_services
 from apps.mirror.models import Tag
@@ -37,11 +36,6 @@ def tags(connected_world) -> dict[str, Tag]:
 def as_editor(client, connected_world):
     client.force_login(connected_world.editor)
     return client
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    monkeypatch.setattr(client_module, "sleep_for_backoff", lambda seconds: None)
 
 
 def test_the_table_shows_each_tag_its_contacts_and_the_allowance(as_editor, connected_world,
@@ -132,10 +126,10 @@ def test_delete_shows_the_tag_as_deleting_until_the_activity_is_done(as_editor, 
     html = as_editor.post(url(cw, "tag_delete", tag_id=webinar.pk), follow=True).content.decode()
     assert "Deleting…" in html
     status_url = url(cw, "tag_delete_status", tag_id=webinar.pk)
-    assert f'hx-get="{status_url}"' in html
-    assert as_editor.get(status_url, **HX).status_code == 200
+    assert f'hx-post="{status_url}"' in html
+    assert as_editor.post(status_url, **HX).status_code == 200
     cw.sim.advance(60)
-    done = as_editor.get(status_url, **HX)
+    done = as_editor.post(status_url, **HX)
     assert (done.status_code, done.content) == (286, b"")
     assert not Tag.objects.filter(pk=webinar.pk).exists()
 

@@ -18,14 +18,16 @@ from apps.accounts.models import Membership, Role
 from apps.accounts.services import invitation_create, role_save
 from apps.campaigns.models import SendJob
 from apps.dashboard.views import UNBUILT_AREAS
-from apps.mirror.models import (
-    Campaign,
-    Contact,
-    ContactList,
-    CustomField,
-    EmailActivity,
-    SyncRun,
-    Tag,
+from apps.mirror.models import SyncRun
+from tests.factories import (
+    CampaignFactory,
+    ContactFactory,
+    ContactListFactory,
+    CustomFieldFactory,
+    EmailActivityFactory,
+    SendJobFactory,
+    SyncRunFactory,
+    TagFactory,
 )
 
 MEMBERS = ("admin", "editor", "approver", "viewer")
@@ -136,7 +138,8 @@ EXPECTED: dict[str, Rule] = {
     # Sync
     "contacts:sync": Rule(**_area(Area.CONTACTS)),
     "contacts:sync_start": Rule(**_area(Area.CONTACTS, Access.WRITE), method="post"),
-    "contacts:sync_status": Rule(**_area(Area.CONTACTS), kwargs=lambda fx: {"run_id": fx.sync_run.pk}),
+    "contacts:sync_status": Rule(**_area(Area.CONTACTS),
+                                 kwargs=lambda fx: {"run_id": fx.sync_run.pk}),
     # Lists
     "contacts:list_index": Rule(**_area(Area.LISTS)),
     "contacts:list_create": Rule(**_area(Area.LISTS, Access.WRITE)),
@@ -145,13 +148,13 @@ EXPECTED: dict[str, Rule] = {
     "contacts:list_favorite": Rule(**_area(Area.LISTS, Access.WRITE), method="post",
                                    kwargs=_list),
     "contacts:list_delete": Rule(**_area(Area.LISTS, Access.WRITE), kwargs=_list),
-    "contacts:list_delete_status": Rule(**_area(Area.LISTS), kwargs=_list),
+    "contacts:list_delete_status": Rule(**_area(Area.LISTS), method="post", kwargs=_list),
     # Tags
     "contacts:tag_index": Rule(**_area(Area.TAGS)),
     "contacts:tag_create": Rule(**_area(Area.TAGS, Access.WRITE)),
     "contacts:tag_edit": Rule(**_area(Area.TAGS, Access.WRITE), kwargs=_tag),
     "contacts:tag_delete": Rule(**_area(Area.TAGS, Access.WRITE), kwargs=_tag),
-    "contacts:tag_delete_status": Rule(**_area(Area.TAGS), kwargs=_tag),
+    "contacts:tag_delete_status": Rule(**_area(Area.TAGS), method="post", kwargs=_tag),
     # Custom fields
     "contacts:custom_field_index": Rule(**_area(Area.CUSTOM_FIELDS)),
     "contacts:custom_field_create": Rule(**_area(Area.CUSTOM_FIELDS, Access.WRITE)),
@@ -218,21 +221,15 @@ class Fixtures:
             grants={Area.CONTACTS: Access.READ}, can_approve=False, can_send=False,
         )
         ws = world.workspace
-        self.contact_list = ContactList.objects.create(workspace=ws, cc_id="l-1", name="News")
-        self.tag = Tag.objects.create(workspace=ws, cc_id="t-1", name="VIP")
-        self.custom_field = CustomField.objects.create(
-            workspace=ws, cc_id="f-1", label="Shoe size", type="string"
-        )
-        self.contact = Contact.objects.create(workspace=ws, cc_id="c-1", email="a@example.com")
-        self.campaign = Campaign.objects.create(workspace=ws, cc_id="e-1", name="Spring sale",
-                                                author=world.editor)
-        EmailActivity.objects.create(campaign=self.campaign, cc_id="a-1", subject="Hello")
-        self.job = SendJob.objects.create(campaign=self.campaign, kind=SendJob.Kind.TEST_SEND,
-                                          requested_by=world.editor,
-                                          status=SendJob.Status.SUCCEEDED)
-        self.sync_run = SyncRun.objects.create(scope="contacts",
-            workspace=ws, kind=SyncRun.Kind.FULL, status=SyncRun.Status.SUCCEEDED
-        )
+        self.contact_list = ContactListFactory(workspace=ws, name="News")
+        self.tag = TagFactory(workspace=ws, name="VIP")
+        self.custom_field = CustomFieldFactory(workspace=ws, label="Shoe size")
+        self.contact = ContactFactory(workspace=ws, email="a@example.com")
+        self.campaign = CampaignFactory(workspace=ws, name="Spring sale", author=world.editor)
+        EmailActivityFactory(campaign=self.campaign, subject="Hello")
+        self.job = SendJobFactory(campaign=self.campaign, kind=SendJob.Kind.TEST_SEND,
+                                  requested_by=world.editor, status=SendJob.Status.SUCCEEDED)
+        self.sync_run = SyncRunFactory(workspace=ws, status=SyncRun.Status.SUCCEEDED)
         self.invitation, self.token = invitation_create(
             workspace=world.workspace, email="new@example.com",
             role=world.roles["viewer"], invited_by=world.admin,

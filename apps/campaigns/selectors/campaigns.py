@@ -28,6 +28,29 @@ SORTS = {
 DEFAULT_SORT = "-updated"
 
 
+NOT_EDITABLE = {
+    CampaignStatus.SCHEDULED: "This campaign is scheduled in Constant Contact, so its email "
+    "can't be changed. Unschedule it first (it then returns to a draft), edit, and ask for "
+    "review again.",
+    CampaignStatus.EXECUTING: "Constant Contact is sending this campaign right now; it can't "
+    "be changed.",
+    CampaignStatus.DONE: "This campaign was already sent, so its email can't be changed here.",
+    CampaignStatus.ERROR: "Constant Contact reports an error for this campaign, and only drafts "
+    "can be edited. Check it in Constant Contact.",
+    CampaignStatus.REMOVED: "This campaign was deleted in Constant Contact.",
+}
+NOT_DELETABLE = {
+    CampaignStatus.SCHEDULED: "This campaign is scheduled, so it can't be deleted. Unschedule "
+    "it first.",
+    CampaignStatus.EXECUTING: "Constant Contact is sending this campaign right now; it can't "
+    "be deleted.",
+    CampaignStatus.DONE: "This campaign was sent. Sent campaigns are kept: their reports and "
+    "the record of what went out stay with them.",
+    CampaignStatus.REMOVED: "This campaign was already deleted.",
+}
+
+
+
 def campaign_for(*, workspace: Workspace, campaign_id: int) -> Campaign:
     """The campaign, if it belongs to `workspace`; 404 otherwise."""
     return get_object_or_404(
@@ -122,3 +145,21 @@ def campaigns_freshness(*, workspace: Workspace) -> Freshness:
 
 def campaigns_sync_latest(*, workspace: Workspace) -> SyncRun | None:
     return sync_run_latest(workspace=workspace, scope=SYNC_SCOPE)
+
+
+def campaign_editable_reason(*, campaign: Campaign) -> str:
+    """Why the mirror says the email can't be edited; '' when it can (as far as
+    the mirror knows: the edit itself asks Constant Contact again)."""
+    if campaign.status != CampaignStatus.DRAFT:
+        return NOT_EDITABLE.get(campaign.status, "Only drafts can be edited.")
+    email = campaign_email(campaign)
+    if email is None or not campaign.primary_activity_id:
+        return ("This campaign's email hasn't been read from Constant Contact yet. Run a sync "
+                "of the campaigns, then edit it.")
+    if email.status != CampaignStatus.DRAFT:
+        return NOT_EDITABLE.get(email.status, "Only drafts can be edited.")
+    return ""
+
+
+def campaign_deletable_reason(*, campaign: Campaign) -> str:
+    return NOT_DELETABLE.get(campaign.status, "")

@@ -28,7 +28,13 @@ from django.db import transaction
 from apps.accounts.grants import Access, Area
 from apps.accounts.models import Membership, Workspace
 from apps.audit.services import audit_event_record
-from apps.campaigns.selectors.campaigns import campaign_email, mirrored_sender_addresses
+from apps.campaigns.selectors.campaigns import (
+    NOT_EDITABLE,
+    campaign_deletable_reason,
+    campaign_editable_reason,
+    campaign_email,
+    mirrored_sender_addresses,
+)
 from apps.campaigns.services.approvals import approval_void_if_changed
 from apps.constantcontact.errors import ConstantContactError, NotFound
 from apps.constantcontact.explain import upstream_error_message
@@ -46,28 +52,6 @@ CUSTOM_CODE = 5
 # Verified addresses change rarely (confirming one takes a click in an email), and
 # the editor is opened often: a few minutes of caching saves a call per form view.
 SENDERS_CACHE_SECONDS = 5 * 60
-
-NOT_EDITABLE = {
-    CampaignStatus.SCHEDULED: "This campaign is scheduled in Constant Contact, so its email "
-    "can't be changed. Unschedule it first (it then returns to a draft), edit, and ask for "
-    "review again.",
-    CampaignStatus.EXECUTING: "Constant Contact is sending this campaign right now; it can't "
-    "be changed.",
-    CampaignStatus.DONE: "This campaign was already sent, so its email can't be changed here.",
-    CampaignStatus.ERROR: "Constant Contact reports an error for this campaign, and only drafts "
-    "can be edited. Check it in Constant Contact.",
-    CampaignStatus.REMOVED: "This campaign was deleted in Constant Contact.",
-}
-NOT_DELETABLE = {
-    CampaignStatus.SCHEDULED: "This campaign is scheduled, so it can't be deleted. Unschedule "
-    "it first.",
-    CampaignStatus.EXECUTING: "Constant Contact is sending this campaign right now; it can't "
-    "be deleted.",
-    CampaignStatus.DONE: "This campaign was sent. Sent campaigns are kept: their reports and "
-    "the record of what went out stay with them.",
-    CampaignStatus.REMOVED: "This campaign was already deleted.",
-}
-
 
 class CampaignNotEditable(Exception):
     """The campaign can't take this change now; `message` says why, for people."""
@@ -283,20 +267,6 @@ def _outgoing(email: EmailActivity | None) -> dict:
     }
 
 
-def campaign_editable_reason(*, campaign: Campaign) -> str:
-    """Why the mirror says the email can't be edited; '' when it can (as far as
-    the mirror knows: the edit itself asks Constant Contact again)."""
-    if campaign.status != CampaignStatus.DRAFT:
-        return NOT_EDITABLE.get(campaign.status, "Only drafts can be edited.")
-    email = campaign_email(campaign)
-    if email is None or not campaign.primary_activity_id:
-        return ("This campaign's email hasn't been read from Constant Contact yet. Run a sync "
-                "of the campaigns, then edit it.")
-    if email.status != CampaignStatus.DRAFT:
-        return NOT_EDITABLE.get(email.status, "Only drafts can be edited.")
-    return ""
-
-
 def campaign_update(*, campaign: Campaign, membership: Membership, draft: EmailDraft) -> Campaign:
     """Save the member's changes to a draft's email. Raises CampaignNotEditable when
     the mirror or Constant Contact says it is no longer a draft (the mirror then
@@ -359,10 +329,6 @@ def campaign_rename(*, campaign: Campaign, membership: Membership, name: str) ->
         target=campaign.audit_target, details={"from": old_name, "to": campaign.name},
     )
     return campaign
-
-
-def campaign_deletable_reason(*, campaign: Campaign) -> str:
-    return NOT_DELETABLE.get(campaign.status, "")
 
 
 def campaign_delete(*, campaign: Campaign, membership: Membership) -> Campaign:

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.access import workspace_view
 from apps.accounts.grants import Access, Area
 from apps.campaigns.forms.account import AccountForm
 from apps.campaigns.selectors.account import (
@@ -30,7 +31,6 @@ from apps.campaigns.selectors.account import (
 from apps.campaigns.services.account import AccountPartlySaved, account_update
 from apps.constantcontact.errors import ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
-from apps.accounts.access import workspace_view
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
 PAGE = "campaigns/account/index.html"

@@ -44,6 +44,8 @@ from apps.campaigns.html_checks import TRACKING_IMAGE
 from apps.campaigns.selectors.campaigns import (
     audience_list_choices,
     campaign_audience,
+    campaign_deletable_reason,
+    campaign_editable_reason,
     campaign_email,
     campaign_for,
     campaign_rows,
@@ -172,8 +174,8 @@ def campaign_detail(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
         "email": email,
         "audience": campaign_audience(workspace=request.workspace, email=email),
         "can_write": can_write,
-        "edit_blocked": services.campaign_editable_reason(campaign=campaign),
-        "delete_blocked": services.campaign_deletable_reason(campaign=campaign),
+        "edit_blocked": campaign_editable_reason(campaign=campaign),
+        "delete_blocked": campaign_deletable_reason(campaign=campaign),
         "html_length": len(email.html_content) if email else 0,
     }
     # The approval and sending panels' own context (apps/campaigns/selectors/approvals.py).
@@ -268,7 +270,7 @@ def _edit_initial(request: HttpRequest, campaign: Campaign) -> dict:
 def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign(request, campaign_id)
     email = campaign_email(campaign)
-    blocked = services.campaign_editable_reason(campaign=campaign)
+    blocked = campaign_editable_reason(campaign=campaign)
     if blocked:
         # Nothing to edit: no form, and no call for the sender addresses.
         return render(request, "campaigns/campaigns/form.html", {
@@ -329,7 +331,7 @@ def campaign_rename(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
 @workspace_view(Area.CAMPAIGNS, Access.WRITE)
 def campaign_delete(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign(request, campaign_id)
-    blocked = services.campaign_deletable_reason(campaign=campaign)
+    blocked = campaign_deletable_reason(campaign=campaign)
     error = ""
     if request.method == "POST" and not blocked:
         name = campaign.name

@@ -353,11 +353,9 @@ def _audit(*, action: str, membership: Membership, workspace: Workspace, cc_id: 
 
 
 def contact_fetch(*, workspace: Workspace, membership: Membership, contact: Contact) -> dict:
-    """Constant Contact's whole copy of `contact` (every include); the mirror row
-    is refreshed from it on the way."""
-    document = _fetch(_gate(workspace, membership), contact.cc_id)
-    _refresh_mirror(workspace, document)
-    return document
+    """Constant Contact's whole copy of `contact` (every include), for the edit
+    form to open on. Only read: the save refreshes the mirror."""
+    return _fetch(_gate(workspace, membership), contact.cc_id)
 
 
 @dataclass(frozen=True)

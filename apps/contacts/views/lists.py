@@ -224,13 +224,14 @@ def list_delete(request: HtmxHttpRequest, list_id: int) -> HttpResponse:
     })
 
 
-@require_GET
+@require_POST
 @workspace_view(Area.LISTS, Access.READ)
 def list_delete_status(request: HtmxHttpRequest, list_id: int) -> HttpResponse:
-    """Check a pending delete. For htmx, the list's table row: nothing (and 286)
-    once it is gone, the row without its poll (286) once the delete failed or
-    can't be checked, or the row still polling. Without JavaScript, the "Check
-    now" link lands here and goes back to the lists with a message."""
+    """Check a pending delete (a POST: it asks Constant Contact and settles the
+    mirror). For htmx, the list's table row: nothing (and 286) once it is gone,
+    the row without its poll (286) once the delete failed or can't be checked, or
+    the row still polling. Without JavaScript, the "Check now" button posts here
+    and goes back to the lists with a message."""
     fragment = wants_fragment(request)
     # Not contact_list_for: another tab's poll may have settled it already, and
     # htmx keeps polling through a 404 (it swaps nothing on errors), so a poll

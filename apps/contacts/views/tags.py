@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from apps.accounts.access import workspace_view
@@ -123,7 +123,7 @@ def tag_delete(request: HtmxHttpRequest, tag_id: int) -> HttpResponse:
     return render(request, "contacts/tags/delete.html", {"tag": tag, "error": error})
 
 
-@require_GET
+@require_POST
 @workspace_view(Area.TAGS, Access.READ)
 def tag_delete_status(request: HtmxHttpRequest, tag_id: int) -> HttpResponse:
     """Check a pending delete; answers like `list_delete_status` (the row, or
