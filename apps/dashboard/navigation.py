@@ -52,8 +52,11 @@ def nav_for(*, request) -> list[dict]:
         url = reverse(item.url_name, kwargs={"workspace_slug": workspace.slug})
         items.append({"label": item.label, "url": url, "active": False, "section": item.section})
     # The active entry is the longest URL that prefixes this page (Team is /team/,
-    # Roles is /team/roles/: only Roles lights up there).
-    matches = [i for i in items if request.path.startswith(i["url"])]
+    # Roles is /team/roles/: only Roles lights up there). The overview's URL is the
+    # workspace's root, which prefixes every page: it lights up only on itself.
+    home = reverse("dashboard:home", kwargs={"workspace_slug": workspace.slug})
+    matches = [i for i in items
+               if request.path.startswith(i["url"]) and (i["url"] != home or request.path == home)]
     if matches:
         max(matches, key=lambda i: len(i["url"]))["active"] = True
     return items
