@@ -30,4 +30,5 @@ USER ccadmin
 
 EXPOSE 8000
 
-CMD ["gunicorn", "ccadmin.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# The access log leaves out query strings (OAuth codes): ccadmin/gunicorn_conf.py.
+CMD ["gunicorn", "ccadmin.wsgi", "--config", "python:ccadmin.gunicorn_conf", "--bind", "0.0.0.0:8000"]

@@ -3,13 +3,14 @@
 Audit rows hold text that outsiders chose (a contact's name, a typed email, a
 campaign subject). A spreadsheet would run a cell starting with "=" as a
 formula, so every such cell is defused with a leading single quote, as OWASP's
-"CSV Injection" page recommends.
+"CSV Injection" page recommends — also when spaces, tabs or line breaks come
+before the "=", since spreadsheets skip those first.
 """
 
-import csv
-import json
 from collections.abc import Iterable, Iterator
+import csv
 from datetime import UTC
+import json
 
 from apps.audit.models import AuditEvent
 
@@ -17,14 +18,28 @@ COLUMNS = ("time_utc", "actor", "workspace", "action", "target", "outcome", "det
 
 # OWASP: cells beginning with these are read as formulas by Excel, LibreOffice and Sheets.
 _FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets drop leading spaces (the non-breaking and other Unicode ones too)
+# before they look for a formula, so " =1+1" is as live as "=1+1". str.isspace()
+# knows the Unicode spaces; these invisible characters are dropped the same way.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 # Rows fetched from the database per round trip while streaming.
 _CHUNK_SIZE = 1000
 
 
+def _first_visible(value: str) -> str:
+    for char in value:
+        if not (char.isspace() or char in _INVISIBLE):
+            return char
+    return ""
+
+
 def neutralise(value: str) -> str:
-    """The cell, made inert for spreadsheets."""
-    return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
+    """The cell, made inert for spreadsheets: quoted when it starts with a
+    trigger, or when its first character past any whitespace is one."""
+    if value.startswith(_FORMULA_TRIGGERS) or _first_visible(value) in _FORMULA_TRIGGERS:
+        return "'" + value
+    return value
 
 
 class _Echo:

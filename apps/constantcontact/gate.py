@@ -24,10 +24,13 @@ One gate serves all the calls of one request or job: it keeps one API client
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+import logging
 import re
 import time
 from typing import Any
 from urllib.parse import quote
+
+from redis.exceptions import RedisError
 
 from apps.accounts.models import Membership, Workspace
 from apps.audit.models import Outcome
@@ -43,6 +46,8 @@ from apps.constantcontact.errors import (
 from apps.constantcontact.models import Connection
 from apps.constantcontact.ratelimit import ApiBudget, api_budget
 from apps.constantcontact.tokens import ConnectionTokens
+
+logger = logging.getLogger(__name__)
 
 Params = Mapping[str, Any] | None
 Body = Any
@@ -192,8 +197,8 @@ class ConstantContact:
         try:
             connection = self._checked(entry, membership)
         except GrantDenied as exc:
-            self.budget.note("denied")
             self._audit(entry, path, user, Outcome.DENIED, started, error=exc, attempts=0)
+            self._count(entry, self.budget.note, "denied")
             raise
         except NotConnected as exc:
             self._audit(entry, path, user, Outcome.FAILURE, started, error=exc, attempts=0)
@@ -207,19 +212,27 @@ class ConstantContact:
             )
         except ConstantContactError as exc:
             attempts = exc.attempts
-            self._record(entry, membership, attempts)
             self._audit(entry, path, user, Outcome.FAILURE, started, error=exc, attempts=attempts)
+            self._record(entry, membership, attempts)
             raise
-        self._record(entry, membership, result.attempts)
+        # The audit row first: it lives in the database and must not wait on Redis.
         self._audit(entry, path, user, Outcome.SUCCESS, started, result=result,
                     attempts=result.attempts)
+        self._record(entry, membership, result.attempts)
         return result
 
     def _record(self, entry: Endpoint, membership: Membership, attempts: int) -> None:
-        self.budget.record_call(
-            area=entry.area.value, member=str(membership.user_id), job=self.actor.job_name,
-            attempts=attempts,
-        )
+        self._count(entry, self.budget.record_call, area=entry.area.value,
+                    member=str(membership.user_id), job=self.actor.job_name, attempts=attempts)
+
+    def _count(self, entry: Endpoint, counter, *args: Any, **kwargs: Any) -> None:
+        """Update a usage counter in Redis. The call it counts has happened (or was
+        refused) and is audited, so a Redis failure here is logged, never raised."""
+        try:
+            counter(*args, **kwargs)
+        except RedisError:
+            logger.warning("Usage counters not updated after %s: Redis failed", entry.name,
+                           exc_info=True)
 
     def _audit(self, entry: Endpoint, path: str, user, outcome: str, started: float, *,
                attempts: int, result: Result | None = None,

@@ -63,9 +63,36 @@ def test_it_neutralises_every_column(admin_client, world, export_url):
     assert row["target"] == "'@x"
 
 
+@pytest.mark.parametrize("cell", [
+    " =1+1",  # a space
+    "\u00a0=HYPERLINK(\"http://evil.example\")",  # a non-breaking space
+    "\t=1+1",  # a tab
+    "\r=1+1",  # a carriage return
+    "\n+1+1",  # a line feed
+    " \t\u00a0\r\n-1+1",  # several of them
+    "\u2003@SUM(A1)",  # an em space, one of Unicode's other spaces
+    "\u3000=1",  # an ideographic space
+    "\ufeff=1",  # a byte order mark, which spreadsheets drop too
+    "\u200b =1",  # a zero-width space
+])
+def test_neutralise_sees_past_leading_whitespace(cell):
+    assert neutralise(cell) == "'" + cell
+
+
+def test_a_formula_behind_a_space_is_neutralised_in_the_file(admin_client, world, export_url):
+    make_event(action="contact.updated", actor=world.editor, workspace=world.workspace,
+               target="\u00a0=cmd|' /C calc'!A0")
+
+    [row] = rows(admin_client.get(export_url, {"action": "contact.updated"}))
+
+    assert row["target"] == "'\u00a0=cmd|' /C calc'!A0"
+
+
 def test_neutralise_leaves_ordinary_text_alone():
     assert neutralise("jane@example.com") == "jane@example.com"
     assert neutralise("a=b") == "a=b"
+    assert neutralise(" Jane Doe") == " Jane Doe"
+    assert neutralise("\u00a0") == "\u00a0"
     assert neutralise("") == ""
 
 
