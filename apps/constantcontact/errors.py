@@ -119,6 +119,23 @@ class LimiterBusy(Throttled):
     default_message = "Constant Contact calls are queued up; try again in a moment."
 
 
+class LimiterUnavailable(ConstantContactError):
+    """Redis, which holds the shared rate limiter and the token-refresh and sync
+    locks, did not answer. Without the limiter no process can know the shared
+    budget, so nothing was sent; it is worth trying again once Redis is back."""
+
+    status = None
+    transient = True
+    default_message = (
+        "The shared rate limiter is unavailable (Redis is down), so nothing was sent to "
+        "Constant Contact."
+    )
+
+    def __init__(self, message: str = "", **kwargs):
+        kwargs.setdefault("error_key", "limiter_unavailable")
+        super().__init__(message, **kwargs)
+
+
 class UpstreamUnavailable(ConstantContactError):
     """5xx, timeouts, dropped connections, unreadable responses."""
 

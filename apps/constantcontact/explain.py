@@ -13,6 +13,9 @@ _MESSAGES: list[tuple[type[errors.ConstantContactError], str]] = [
      "reconnect it on the Constant Contact page; nothing was changed."),
     (errors.NotConnected, "This workspace is not connected to Constant Contact yet. An admin "
      "can connect it on the Constant Contact page."),
+    (errors.LimiterUnavailable, "The shared rate limiter is unavailable (Redis is down), so "
+     "nothing was sent to Constant Contact. Pages read from the local copy still work; try "
+     "again in a few minutes."),
     (errors.BudgetExhausted, "Today's Constant Contact API allowance is used up for background "
      "work; it resets at 00:00 UTC. Nothing was changed."),
     (errors.QuotaExceeded, "Constant Contact's daily API limit for this application is reached; "

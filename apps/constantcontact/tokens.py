@@ -11,7 +11,9 @@ pair received but not saved, kill the grant (contract §5.1). So:
   transaction that could still roll back) before it is used;
 - a 401 forces one refresh, unless another process already refreshed since the
   caller's token was read;
-- `invalid_grant` marks the connection "needs reconnect" and tells the admins.
+- `invalid_grant` marks the connection "needs reconnect" and tells the admins;
+- without Redis (the lock, the token endpoint's limiter) nothing is refreshed:
+  LimiterUnavailable, and the stored pair stays as it is.
 
 Never call the gate inside `transaction.atomic()`: holding a transaction open
 across HTTP calls is wrong anyway, and a refresh there raises.
@@ -23,11 +25,12 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 
 from apps.constantcontact import client, conf, crypto
 from apps.constantcontact.errors import (
     ConstantContactError,
+    LimiterUnavailable,
     NeedsReconnect,
     NotConnected,
     UpstreamUnavailable,
@@ -122,7 +125,15 @@ def _refresh(connection: Connection, *, needed) -> str:
         f"{conf.redis_prefix()}:token-refresh:{connection.pk}",
         timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT, sleep=0.05,
     )
-    if not lock.acquire():
+    try:
+        acquired = lock.acquire()
+    except RedisError as exc:
+        # Refreshing without the lock could spend a rotating refresh token twice.
+        raise LimiterUnavailable(
+            "The Constant Contact token could not be refreshed: Redis, which holds the "
+            "refresh lock and the rate limiter, is down. Nothing was sent."
+        ) from exc
+    if not acquired:
         raise UpstreamUnavailable("Another process is still refreshing the Constant Contact token.")
     try:
         # Another process may have refreshed while we waited: its pair is in the row.
@@ -155,6 +166,8 @@ def _refresh(connection: Connection, *, needed) -> str:
             lock.release()
         except LockError:
             logger.warning("cc token refresh lock expired before release")
+        except RedisError as exc:  # it expires by itself (LOCK_TIMEOUT)
+            logger.warning("cc token refresh lock not released: %r", exc)
 
 
 class ConnectionTokens:

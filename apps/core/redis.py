@@ -2,8 +2,8 @@
 
 from functools import cache
 
-import redis
 from django.conf import settings
+import redis
 
 
 @cache

@@ -11,12 +11,20 @@ from apps.core.redis import redis_ping
 @never_cache
 @require_GET
 def healthz(request: HttpRequest):
-    """Is the database reachable, and Redis? 200 when both answer, 503 otherwise."""
+    """Is the database reachable, and Redis? The body says which is down.
+
+    200 "ok" when both answer; 503 "unhealthy" without the database, which no page
+    works without; 200 "degraded" when only Redis is down: pages still read the
+    mirror and people still sign in (docs/redis-outage.md), so a load balancer
+    should keep sending traffic rather than take every web process out at once.
+    A Redis that doesn't answer at all costs this check its 2 s socket timeout.
+    """
     checks = {"database": _database_ok(), "redis": redis_ping()}
-    healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unhealthy",
+    status = ("ok" if all(checks.values()) else "degraded" if checks["database"]
+              else "unhealthy")
+    body = {"status": status,
             **{name: "ok" if ok else "unreachable" for name, ok in checks.items()}}
-    return JsonResponse(body, status=200 if healthy else 503)
+    return JsonResponse(body, status=503 if status == "unhealthy" else 200)
 
 
 def _database_ok() -> bool:

@@ -102,7 +102,7 @@ def test_it_shows_the_reserve_the_per_second_cap_and_the_reset(admin_client, wor
     assert "The last 2 calls of the day are kept for members" in text
     assert "Background work is paused until the reset" in text
     assert "The count starts again at 00:00 UTC, in" in text
-    assert "At most 1000 calls in any 1,100 ms window" in text
+    assert "At most 1000 calls in any 1,040 ms window" in text
     assert 'max="10"' in response.content.decode()
 
 

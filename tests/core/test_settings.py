@@ -1,12 +1,13 @@
 """The production settings: `check --deploy` passes, and bad configuration stops the start."""
 
 import os
+from pathlib import Path
 import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 from cryptography.fernet import Fernet
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +41,21 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY is required" in result.stderr
 
 
+@pytest.mark.parametrize("key", [
+    "",                                                # DJANGO_SECRET_KEY= in .env, left empty
+    secrets.token_urlsafe(30),                         # random, but 40 characters
+    "abcd" * 20,                                       # long, but 4 different characters
+    "django-insecure-" + secrets.token_urlsafe(50),    # startproject's development key
+], ids=["empty", "short", "few-characters", "startproject"])
+def test_production_refuses_to_start_with_a_weak_secret_key(key):
+    result = manage("check", DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="example.com",
+                    DJANGO_SECRET_KEY=key)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is too weak for production" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr  # how to make a good one
+
+
 def test_a_misspelt_boolean_stops_the_start_instead_of_meaning_false():
     result = manage("check", DJANGO_DEBUG="ture")
 
@@ -71,3 +87,17 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def test_the_embedded_sqlite_lets_processes_take_turns_instead_of_failing(tmp_path):
+    # web, worker and beat share one SQLite file: a transaction that reads and then
+    # writes must wait for the write lock, not fail with "database is locked".
+    result = manage(
+        "shell", "-c",
+        "from django.db import connection; "
+        "print(connection.settings_dict['OPTIONS'])",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'embedded.sqlite3'}",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "'transaction_mode': 'IMMEDIATE'" in result.stdout
