@@ -100,6 +100,27 @@ def django_setup(overrides: dict) -> None:
         setattr(settings, name, value)
 
 
+def empty_database(*, force: bool = False) -> str:
+    """A freshly migrated, empty database; returns its vendor.
+
+    SQLite is a new file every run. Anything else is wiped, so its name must
+    contain "bench" (unless `force`): its schema is dropped and migrated again.
+    Not `flush`: it TRUNCATEs, which the append-only audit table refuses."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        name = str(connection.settings_dict["NAME"])
+        if "bench" not in name and not force:
+            raise SystemExit(f"refusing to wipe the database {name!r}: its name must contain "
+                             "'bench' (or pass --force)")
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE")
+            cursor.execute("CREATE SCHEMA public")
+    call_command("migrate", verbosity=0, interactive=False)
+    return connection.vendor
+
+
 def connect_workspace(tag: str):
     """A migrated database and a workspace connected through the simulator's OAuth
     flow; returns its admin's membership."""

@@ -128,6 +128,38 @@ def _python_order(sort: Sort):
     return _ordering(sort, descending=sort.descending)
 
 
+@pytest.mark.parametrize("param", ["email", "-email", "name", "-updated", "created"])
+def test_a_searched_screen_pages_through_every_match_once_in_order(world, param):
+    """The screen's search (contact_page/contact_count given the text) finds what
+    contact_filter's does, page by page and back, whichever way a contact matches."""
+    ws = world.workspace
+    for n in range(14):  # matching by first name, so by search_text
+        make(ws, n, first="Ava" if n % 2 else "Ben", last=f"Smith{n % 3}",
+             email=f"{'ava' if n % 5 == 0 else 'x'}{n:02d}@example.com")
+    make(ws, 20, first="Cara", last="Avalon", email="c20@example.com")  # by last name only
+    make(ws, 21, first="Dev", last="Kim", email="ava.kim@example.com")  # by address only
+    make(ws, 22, first="Ava", last="Null", updated=None, created=None)
+    make(ws, 23, first="Ava", last="Gone", deleted_upstream=T0)  # removed: never shown
+    sort = Sort.parse(param)
+    searched = ContactFilters(q="ava")
+    expected = list(contact_filter(workspace=ws, filters=searched)
+                    .order_by(*_python_order(sort)))
+    unsearched = contact_filter(workspace=ws, filters=searched.without_search())
+
+    pages = [contact_page(contacts=unsearched, sort=sort, size=3, search="ava")]
+    while pages[-1].next is not None:
+        pages.append(contact_page(contacts=unsearched, sort=sort, after=pages[-1].next, size=3,
+                                  search="ava"))
+    back = contact_page(contacts=unsearched, sort=sort, before=pages[-1].previous, size=3,
+                        search="AVA ")
+
+    assert len(expected) == 12
+    assert [c.pk for page in pages for c in page.contacts] == [c.pk for c in expected]
+    assert back.contacts == pages[-2].contacts
+    count = contact_count(workspace=ws, filters=searched, contacts=unsearched)
+    assert (count.value, count.capped) == (12, False)
+
+
 def test_previous_pages_walk_back_to_the_start(world):
     ws = world.workspace
     for n in range(12):

@@ -264,3 +264,22 @@ def test_beat_skips_a_connection_that_needs_reconnecting(connected_world):
 
     assert contacts_sync_schedule_all() == []
     assert not SyncRun.objects.exists()
+
+
+def test_a_redelivered_message_for_a_run_still_running_leaves_it_alone(connected_world):
+    # acks_late: the broker hands a long run's message out again after its visibility
+    # timeout while the first worker still runs it and holds the run lock.
+    run = SyncRunFactory(workspace=connected_world.workspace, status=SyncRun.Status.RUNNING,
+                         started_at=timezone.now())
+    lock = redis_client().lock(run_lock_key(workspace_id=connected_world.workspace.pk),
+                               timeout=60)
+    assert lock.acquire(blocking=False)
+    try:
+        contacts_sync_run(workspace_id=connected_world.workspace.pk, sync_run_id=run.pk,
+                          membership_id=connected_world.membership("admin").pk)
+    finally:
+        lock.release()
+
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.RUNNING
+    assert run.error == ""

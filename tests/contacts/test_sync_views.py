@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 import pytest
 
-from apps.mirror.models import SyncRun
+from apps.mirror.models import SyncAnomaly, SyncRun
 from apps.mirror.selectors.runs import sync_freshness, sync_schedule
 from tests.factories import SyncRunFactory
 
@@ -100,6 +100,43 @@ def test_an_unconnected_workspace_says_nothing_is_synced(world, client):
 
     assert "until an admin connects" in html
     assert "disabled" in html
+
+
+def test_the_page_lists_what_the_last_sync_could_not_mirror(connected_world, as_user):
+    run = SyncRunFactory(workspace=connected_world.workspace, status=SyncRun.Status.SUCCEEDED,
+                         started_at=timezone.now(), finished_at=timezone.now())
+    SyncAnomaly.objects.create(sync_run=run, cc_id="cc-clipped", field="job_title",
+                               problem="has 60 characters, more than the 50 the mirror keeps; "
+                               "clipped")
+    SyncAnomaly.objects.create(sync_run=run, cc_id="cc-held",
+                               field="email_address.permission_to_send",
+                               problem="is not one of Constant Contact's permission values",
+                               quarantined=True)
+    SyncAnomaly.objects.create(sync_run=run, cc_id="", field="contact_id", problem="is missing",
+                               quarantined=True)
+
+    html = as_user(connected_world, "viewer").get(url(connected_world)).content.decode()
+
+    assert "Not mirrored as sent" in html
+    assert "<strong>2 records</strong>" in html and "<strong>1 value</strong>" in html
+    for text in ("cc-clipped", "job_title", "more than the 50 the mirror keeps", "cc-held",
+                 "email_address.permission_to_send", "none sent", "is missing"):
+        assert text in html, text
+    # Records left out come first: they are what a member must fix to see them at all.
+    assert html.index("cc-held") < html.index("cc-clipped")
+
+
+def test_the_page_shows_only_the_latest_runs_anomalies(connected_world, as_user):
+    earlier = SyncRunFactory(workspace=connected_world.workspace,
+                             status=SyncRun.Status.SUCCEEDED, finished_at=timezone.now())
+    SyncAnomaly.objects.create(sync_run=earlier, cc_id="cc-old", field="job_title",
+                               problem="clipped")
+    SyncRunFactory(workspace=connected_world.workspace, status=SyncRun.Status.SUCCEEDED,
+                   finished_at=timezone.now())
+
+    html = as_user(connected_world, "viewer").get(url(connected_world)).content.decode()
+
+    assert "Not mirrored as sent" not in html and "cc-old" not in html
 
 
 # --- starting ------------------------------------------------------------------------

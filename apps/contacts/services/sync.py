@@ -20,9 +20,12 @@ a Redis lock that it renews page by page. A failed run keeps its error on its
 row; the mirror keeps whatever pages were written, which is still true data,
 and the next run continues from the last *successful* run's high-water mark.
 
-Writes are batched per page of 500 (apps/mirror/services/batches.py): one
-query loads the page's existing rows, one prepared INSERT and one prepared
-UPDATE write them, and list memberships and taggings are reconciled in bulk.
+Writes are batched per page of 500 (apps/mirror/services/batches.py): a few
+set-based statements on PostgreSQL (one prepared INSERT and UPDATE on SQLite)
+write them, and list memberships and taggings are reconciled in bulk. Every
+record is checked on the way (apps/mirror/mapping.py): one value too long for
+its column is clipped, a record the mirror can't hold is left out, and neither
+fails the page; the run keeps a list of them for the sync screen.
 """
 
 from datetime import datetime
@@ -43,6 +46,7 @@ from apps.mirror.mapping import (
 )
 from apps.mirror.models import Contact, ContactList, CustomField, SyncRun, Tag
 from apps.mirror.services import runs
+from apps.mirror.services.anomalies import sync_anomalies_forget_earlier
 from apps.mirror.services.batches import mirror_collection, mirror_contacts_page
 
 logger = logging.getLogger(__name__)
@@ -101,6 +105,8 @@ class _Sync(runs.SyncWork):
     # The whole run --------------------------------------------------------------
     def run(self) -> None:
         since = self.incremental_since()
+        # The screen shows this run's anomalies from now on (see read_contacts).
+        sync_anomalies_forget_earlier(sync_run=self.run_row)
         self.sync_collections()
 
         # Every change stamped after this moment is left for the next run to see.
@@ -181,13 +187,15 @@ class _Sync(runs.SyncWork):
             first = False
             contacts = page.data.get("contacts") or []
             with transaction.atomic():
-                created, updated, deleted = mirror_contacts_page(
+                # A record the mirror can't hold is left out and recorded on the
+                # run, not allowed to fail the page (mirror_contacts_page).
+                written = mirror_contacts_page(
                     workspace=self.workspace, items=contacts, list_pks=self.list_pks,
-                    tag_pks=self.tag_pks,
+                    tag_pks=self.tag_pks, sync_run=self.run_row,
                 )
-                self.created += created
-                self.updated += updated
-                self.deleted += deleted
+                self.created += written.created
+                self.updated += written.updated
+                self.deleted += written.removed
                 self.processed += len(contacts)
                 self.save_counts()
             self.renew_lock()

@@ -1,4 +1,5 @@
-"""The sync screen: recent runs, the live progress of the current one, the
+"""The sync screen: recent runs, the live progress of the current one, what the
+latest one could not mirror as sent (records left out, values clipped), the
 schedule, and (for members who may write contacts) buttons that start one.
 
 Progress is a partial htmx polls every few seconds; it answers 286 once the run
@@ -24,6 +25,7 @@ from apps.contacts.forms.sync import SyncStartForm
 from apps.contacts.services.sync import contacts_sync_start
 from apps.core.htmx import HtmxHttpRequest
 from apps.mirror.models import SyncRun
+from apps.mirror.selectors.anomalies import sync_run_anomalies
 from apps.mirror.selectors.runs import (
     sync_run_duration,
     sync_run_get,
@@ -41,8 +43,11 @@ def sync_index(request: HtmxHttpRequest) -> HttpResponse:
     runs = sync_runs_recent(workspace=request.workspace, scope=SCOPE)
     now = timezone.now()
     connection = connection_get(workspace=request.workspace)
+    run = runs[0] if runs else None
     return render(request, PAGE, {
-        "run": runs[0] if runs else None,
+        "run": run,
+        # What the latest run could not mirror as sent, for a member to fix upstream.
+        "anomalies": sync_run_anomalies(sync_run=run) if run else None,
         "runs": [(r, sync_run_duration(r, now=now)) for r in runs],
         "schedule": sync_schedule(scope=SCOPE, now=now),
         "connected": connection is not None and connection.is_connected,

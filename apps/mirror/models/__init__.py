@@ -1,5 +1,6 @@
 """The mirror's tables: the audience, the campaigns, and the sync runs that fill them."""
 
+from apps.mirror.models.anomalies import SyncAnomaly
 from apps.mirror.models.audience import (
     Contact,
     ContactList,
@@ -15,5 +16,5 @@ from apps.mirror.models.runs import SyncRun
 
 __all__ = [
     "Campaign", "CampaignStatus", "Contact", "ContactList", "CustomField", "EmailActivity",
-    "EmailStatus", "ListMembership", "MirroredModel", "SyncRun", "Tag", "Tagging",
+    "EmailStatus", "ListMembership", "MirroredModel", "SyncAnomaly", "SyncRun", "Tag", "Tagging",
 ]

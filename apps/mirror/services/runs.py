@@ -18,15 +18,21 @@ import logging
 from typing import Protocol
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 
 from apps.accounts.models import Membership, Workspace
 from apps.accounts.selectors import workspace_admin
 from apps.audit.services import audit_event_record
 from apps.constantcontact import conf
-from apps.constantcontact.errors import ConstantContactError, NeedsReconnect, NotConnected
+from apps.constantcontact.errors import (
+    ConstantContactError,
+    LimiterUnavailable,
+    NeedsReconnect,
+    NotConnected,
+)
 from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
 from apps.constantcontact.models import Connection
@@ -37,11 +43,10 @@ from apps.mirror.selectors.runs import active_sync_run
 
 logger = logging.getLogger(__name__)
 
-# The run lock lives this long unless renewed; a sync renews it after every page
-# (a page, with the limiter's wait and the client's retries, takes well under a
-# minute), so it never expires under a live sync, and a worker killed mid-run
-# frees the workspace within five minutes.
-RUN_LOCK_TTL_SECONDS = 5 * 60
+# The run lock lives CCADMIN_SYNC_LOCK_SECONDS (five minutes) unless renewed; a
+# sync renews it after every page (a page, with the limiter's wait and the
+# client's retries, takes well under a minute), so it never expires under a live
+# sync, and a worker killed mid-run frees the workspace within five minutes.
 # Starting only checks and inserts a row; a few seconds is plenty.
 START_LOCK_TTL_SECONDS = 10
 # Our clock and Constant Contact's differ, and a change can become visible to a
@@ -87,7 +92,8 @@ def sync_run_start(
     `membership` is whom the sync acts for at the gate: the member who pressed the
     button, or (for `scheduled` runs started by beat) a workspace admin. Returns
     (run, created). Raises NotConnected / NeedsReconnect when there is nothing to
-    sync from, LockError when another start holds the lock too long.
+    sync from, LimiterUnavailable when Redis (the lock, and the rate limiter the
+    sync would need) is down, LockError when another start holds the lock too long.
     """
     scope = SyncRun.Scope(scope)
     if kind not in SyncRun.Kind.values:
@@ -104,7 +110,11 @@ def sync_run_start(
         _start_lock_key(scope=scope, workspace_id=workspace.pk),
         timeout=START_LOCK_TTL_SECONDS, blocking_timeout=START_LOCK_TTL_SECONDS,
     )
-    if not lock.acquire():
+    try:
+        acquired = lock.acquire()
+    except RedisError as exc:
+        raise LimiterUnavailable() from exc
+    if not acquired:
         # Someone else is starting one this very moment: theirs is the run.
         active = active_sync_run(workspace=workspace, scope=scope)
         if active is not None:
@@ -197,9 +207,20 @@ def sync_run_execute(
         return run, None  # a redelivered message for a run that already ended
     lock = redis_client().lock(
         run_lock_key(scope=scope, workspace_id=workspace_id),
-        timeout=RUN_LOCK_TTL_SECONDS, blocking=False,
+        timeout=settings.CCADMIN_SYNC_LOCK_SECONDS, blocking=False,
     )
-    if not lock.acquire():
+    try:
+        acquired = lock.acquire()
+    except RedisError:
+        logger.warning("%s sync run %s: Redis is down; not started", scope, run.pk)
+        sync_run_finish(run, status=SyncRun.Status.FAILED,
+                        error=upstream_error_message(LimiterUnavailable()))
+        return run, None
+    if not acquired:
+        if run.status == SyncRun.Status.RUNNING:
+            # This very run, running in a live worker: its message was delivered
+            # again (acks_late, after the broker's visibility timeout). Leave it be.
+            return run, None
         sync_run_finish(run, status=SyncRun.Status.FAILED,
                         error="Another sync of this workspace was already running; this one "
                         "did not start.")
@@ -256,6 +277,8 @@ def release_lock(lock) -> None:
         lock.release()
     except LockError:
         pass  # it expired; nobody else can have taken it while we ran past it
+    except RedisError as exc:
+        logger.warning("sync lock not released (it expires by itself): %r", exc)
 
 
 class SyncWork:
@@ -327,4 +350,9 @@ class SyncWork:
             raise SyncStopped(
                 "Stopped: this sync lost its lock (it was too slow to renew it), so another "
                 "sync may have started."
+            ) from exc
+        except RedisError as exc:
+            raise SyncStopped(
+                "Stopped: Redis, which holds this sync's lock and the shared rate limiter, "
+                "stopped answering. The next run continues from the last successful one."
             ) from exc
