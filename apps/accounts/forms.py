@@ -104,6 +104,15 @@ class WorkspaceSettingsForm(forms.Form):
         "(an authenticator app) the next time they open this workspace, and cannot use "
         "it until they have.",
     )
+    unschedule_when_approval_voided = forms.BooleanField(
+        label="Unschedule a campaign at once if its approved content changes",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "unschedule-when-voided-help"}),
+        help_text="When someone changes a scheduled campaign in Constant Contact's own app, "
+        "its approval no longer covers what would go out. With this on, ccadmin takes the "
+        "schedule back as soon as a sync sees the change; either way the admins and the "
+        "author are emailed.",
+    )
     require_second_approver = forms.BooleanField(
         label="Campaigns need an approver other than their author (four eyes)",
         required=False,

@@ -56,6 +56,10 @@ class Workspace(models.Model):
     require_mfa = models.BooleanField(
         default=False, help_text="Every member must use two-factor authentication."
     )
+    unschedule_when_approval_voided = models.BooleanField(
+        default=True,
+        help_text="A scheduled campaign whose approved content changes is unscheduled at once.",
+    )
     require_second_approver = models.BooleanField(
         default=True,
         help_text="A campaign must be approved by someone other than its author (four eyes).",

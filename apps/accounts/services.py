@@ -254,13 +254,17 @@ def role_delete(*, role: Role, actor: User) -> None:
 def workspace_update_settings(
     *, workspace: Workspace, actor: User, name: str, time_zone: str, require_mfa: bool,
     require_second_approver: bool | None = None,
+    unschedule_when_approval_voided: bool | None = None,
 ) -> Workspace:
-    """Save the settings that differ and audit them; `require_second_approver`
-    (four eyes on campaign approvals) is left as it is when not given."""
+    """Save the settings that differ and audit them; the campaign settings
+    (`require_second_approver`, four eyes on approvals, and
+    `unschedule_when_approval_voided`) are left as they are when not given."""
     changes = {}
     values = [("name", name), ("time_zone", time_zone), ("require_mfa", require_mfa)]
     if require_second_approver is not None:
         values.append(("require_second_approver", require_second_approver))
+    if unschedule_when_approval_voided is not None:
+        values.append(("unschedule_when_approval_voided", unschedule_when_approval_voided))
     for field, value in values:
         if getattr(workspace, field) != value:
             changes[field] = [getattr(workspace, field), value]

@@ -254,6 +254,7 @@ def workspace_settings(request: HtmxHttpRequest) -> HttpResponse:
         "name": workspace.name, "time_zone": workspace.time_zone,
         "require_mfa": workspace.require_mfa,
         "require_second_approver": workspace.require_second_approver,
+        "unschedule_when_approval_voided": workspace.unschedule_when_approval_voided,
     })
     if request.method == "POST" and form.is_valid():
         workspace_update_settings(
@@ -261,6 +262,7 @@ def workspace_settings(request: HtmxHttpRequest) -> HttpResponse:
             time_zone=form.cleaned_data["time_zone"],
             require_mfa=form.cleaned_data["require_mfa"],
             require_second_approver=form.cleaned_data["require_second_approver"],
+            unschedule_when_approval_voided=form.cleaned_data["unschedule_when_approval_voided"],
         )
         messages.success(request, "Settings saved.")
         return redirect("accounts:settings", workspace_slug=workspace.slug)

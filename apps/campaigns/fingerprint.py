@@ -1,11 +1,17 @@
 """What an approval covers: a canonical snapshot of the outgoing email and its hash.
 
 An approval is bound to the fingerprint of exactly what would go out — subject,
-sender, content, audience and planned send time. Nothing is normalised away from
-the HTML (any byte change voids an approval: a reviewer approved those bytes);
-only things whose order carries no meaning (list and segment ids) are sorted, and
-the planned send time is written in UTC so a time-zone change of display never
-looks like a change of content.
+sender, content, the footer's physical address, audience and planned send time.
+Nothing is normalised away from the HTML (any byte change voids an approval: a
+reviewer approved those bytes); only things whose order carries no meaning (list
+and segment ids, the address's keys) are sorted, and the planned send time is
+written in UTC so a time-zone change of display never looks like a change of
+content.
+
+An approval is always compared on the fields its own snapshot holds
+(`approval_covers`): one given before a field joined the fingerprint (the footer
+address, in December 2026) still vouches for what it saw, and is not voided just
+because the fingerprint grew.
 """
 
 import difflib
@@ -23,6 +29,7 @@ SNAPSHOT_FIELDS = (
     "contact_list_ids",
     "segment_ids",
     "planned_send_at",
+    "physical_address_in_footer",
     "html_content",
 )
 
@@ -35,6 +42,7 @@ FIELD_LABELS = {
     "contact_list_ids": "Lists",
     "segment_ids": "Segments",
     "planned_send_at": "Planned send time",
+    "physical_address_in_footer": "Footer address",
     "html_content": "Content (HTML)",
 }
 
@@ -65,6 +73,7 @@ def outgoing_snapshot(email) -> dict:
         "contact_list_ids": _sorted_ids(email.contact_list_ids),
         "segment_ids": _sorted_ids(email.segment_ids),
         "planned_send_at": _utc_iso(email.planned_send_at),
+        "physical_address_in_footer": dict(email.physical_address_in_footer or {}),
     }
 
 
@@ -111,3 +120,20 @@ def snapshot_diff(old: dict, new: dict) -> list[dict]:
             change["diff"] = _html_diff(before or "", after or "")
         changes.append(change)
     return changes
+
+
+def snapshot_as_approved(email, approved_snapshot: dict) -> dict:
+    """`email`'s snapshot over the fields `approved_snapshot` holds (see the module's
+    docstring on approvals older than a field)."""
+    now = outgoing_snapshot(email)
+    return {field: now.get(field) for field in approved_snapshot}
+
+
+def approval_covers(approval, email) -> bool:
+    """Whether `approval` (an Approval) vouches for exactly what `email` would send."""
+    return fingerprint(snapshot_as_approved(email, approval.snapshot)) == approval.fingerprint
+
+
+def changes_since_approval(approval, email) -> list[dict]:
+    """What changed in `email` since `approval` was asked for (see `snapshot_diff`)."""
+    return snapshot_diff(approval.snapshot, snapshot_as_approved(email, approval.snapshot))

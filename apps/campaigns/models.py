@@ -78,7 +78,20 @@ class SendJob(models.Model):
     )
     send_at = models.DateTimeField(null=True, blank=True, help_text="Null: send now.")
     test_addresses = models.JSONField(default=list, blank=True)
+    personal_message = models.TextField(blank=True, help_text="A test send's note.")
+    # Why ccadmin queued this job itself ('' when a member asked for it), e.g. an
+    # unschedule after a change voided the approval of a scheduled campaign.
+    reason = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the job should run next: when it was asked for, then after each retry's
+    # pause. A job still waiting well past it lost its message, and is queued again.
+    due_at = models.DateTimeField(default=timezone.now)
+    # When the job's one write went to Constant Contact (a test send's POST): a
+    # redelivered attempt that finds it set must not send it again.
+    posted_at = models.DateTimeField(null=True, blank=True)
+    # Set on a schedule job when a member asks to unschedule while it runs: the job
+    # stops before it posts (an unschedule job takes back what it already posted).
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

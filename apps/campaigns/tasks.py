@@ -1,26 +1,39 @@
 """Celery tasks of the campaigns area: running a send job (schedule, unschedule,
-test send) on the `interactive` queue, ahead of sync and bulk work; one
-workspace's campaigns sync; and beat's dispatcher of those syncs.
+test send) on the `interactive` queue, ahead of sync and bulk work; reclaiming
+send jobs whose worker died; one workspace's campaigns sync; and beat's
+dispatcher of those syncs.
 
-The task is thin: it takes the job's id and calls `send_job_run`, which records
-every outcome on the SendJob row the page polls. It owns the retries: a
+The send task is thin: it takes the job's id and calls `send_job_run`, which
+records every outcome on the SendJob row the page polls. It owns the retries: a
 transient upstream failure (throttling, 5xx, timeouts) comes back as
 JobShouldRetry and is retried with exponential backoff, a bounded number of
-times; the last attempt records the failure instead. acks_late: a worker killed
-mid-job has the message redelivered, and the job is idempotent (it reads
-Constant Contact's schedule before writing), so the redelivery can't double-send.
+times; the last attempt records the failure instead. A worker killed mid-job
+leaves a job without a lease: beat's `campaigns.send_jobs_reclaim` queues it
+again within a minute (acks_late also has the broker redeliver the message,
+but only after its visibility timeout), and every attempt reads Constant
+Contact before it writes, so nothing is sent twice.
 """
+
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
-from apps.campaigns.services.send_jobs import JobShouldRetry, send_job_run
+from apps.campaigns.services.send_jobs import (
+    MAX_ATTEMPTS,
+    WAIT_FOR_SCHEDULE_SECONDS,
+    JobMustWait,
+    JobShouldRetry,
+    send_job_retry_at,
+    send_job_run,
+    send_jobs_reclaim,
+)
 from apps.campaigns.services.sync import campaigns_sync_run, campaigns_sync_schedule_all
 
 # Five tries over about two minutes (5, 10, 20, 40 s between them): long enough
 # to ride out a throttled second or a brief outage, short enough that the member
 # watching the page gets an answer.
-MAX_RETRIES = 4
 BACKOFF_BASE_SECONDS = 5
 
 
@@ -31,21 +44,33 @@ def retry_countdown(retries: int) -> int:
 # One attempt makes at most five calls, each bounded by the client's timeouts
 # and its own few retries; two minutes is ample, and a stuck attempt must free
 # the interactive worker (the soft limit lets it fail; the job is retried).
+# The job row counts its attempts (MAX_ATTEMPTS); max_retries is only a backstop.
 @shared_task(bind=True, name="campaigns.send_job", queue="interactive", acks_late=True,
-             max_retries=MAX_RETRIES, soft_time_limit=120, time_limit=180)
-def send_job(self, job_id: int, personal_message: str = "") -> None:
+             max_retries=MAX_ATTEMPTS, soft_time_limit=120, time_limit=180)
+def send_job(self, job_id: int) -> None:
     try:
-        send_job_run(job_id=job_id, personal_message=personal_message,
-                     final_attempt=self.request.retries >= self.max_retries)
+        send_job_run(job_id=job_id)
+    except JobMustWait:
+        # Not an attempt: run again once the job it waits for has had a moment.
+        # (Eagerly there is no worker to wait with; the reclaimer picks it up.)
+        if not self.request.is_eager:
+            send_job.apply_async(args=(job_id,), countdown=WAIT_FOR_SCHEDULE_SECONDS)
     except JobShouldRetry as exc:
         if self.request.is_eager:
             # Run eagerly (tests, a run without a worker), Celery re-raises its Retry
             # when eager exceptions propagate instead of running the retry; run the
             # next attempt here, as Celery's eager retry would (it skips countdowns too).
-            send_job.apply(args=(job_id,), kwargs={"personal_message": personal_message},
-                           retries=self.request.retries + 1)
+            send_job.apply(args=(job_id,), retries=self.request.retries + 1)
             return
-        raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries))
+        countdown = retry_countdown(self.request.retries)
+        send_job_retry_at(job_id=job_id, when=timezone.now() + timedelta(seconds=countdown))
+        raise self.retry(exc=exc, countdown=countdown)
+
+
+@shared_task(name="campaigns.send_jobs_reclaim", queue="interactive")
+def send_jobs_reclaim_task() -> int:
+    """Run by beat every CCADMIN_JOB_RECLAIM_SECONDS; returns how many it queued again."""
+    return len(send_jobs_reclaim())
 
 
 # Bounded (the reasoning is beside the setting): past it something is stuck; the

@@ -342,7 +342,7 @@ def test_settings_offer_four_eyes_on_by_default(admin_client, world):
 
 
 def test_settings_turn_four_eyes_off_and_on_audited(admin_client, world):
-    data = {"name": "Acme Marketing", "time_zone": "UTC"}
+    data = {"name": "Acme Marketing", "time_zone": "UTC", "unschedule_when_approval_voided": "on"}
     admin_client.post(url(world, "settings"), data)
     world.workspace.refresh_from_db()
     assert world.workspace.require_second_approver is False
@@ -355,3 +355,18 @@ def test_settings_turn_four_eyes_off_and_on_audited(admin_client, world):
                        {"require_second_approver": [False, True]}]
     assert all(e.actor == world.admin for e in AuditEvent.objects.filter(
         action="workspace.settings_changed"))
+
+
+def test_settings_unschedule_a_changed_campaign_by_default_and_can_turn_it_off(admin_client,
+                                                                                world):
+    html = admin_client.get(url(world, "settings")).content.decode()
+    assert "Unschedule a campaign at once if its approved content changes" in html
+    assert world.workspace.unschedule_when_approval_voided is True
+
+    admin_client.post(url(world, "settings"), {"name": "Acme Marketing", "time_zone": "UTC",
+                                               "require_second_approver": "on"})
+
+    world.workspace.refresh_from_db()
+    assert world.workspace.unschedule_when_approval_voided is False
+    event = AuditEvent.objects.get(action="workspace.settings_changed")
+    assert event.details["changes"] == {"unschedule_when_approval_voided": [True, False]}

@@ -124,7 +124,7 @@ def schedule(world, capture, campaign: Campaign, *, who: str = "approver",
 
 def unschedule(world, capture, campaign: Campaign, *, who: str = "approver") -> SendJob:
     return run_on_commit(capture, send_unschedule_request, campaign=refreshed(campaign),
-                         membership=world.membership(who))
+                         membership=world.membership(who), cc=world.gate(who))
 
 
 def send_test(world, capture, campaign: Campaign, addresses: list[str], *,
@@ -154,17 +154,25 @@ class SimSpy:
         for rule in self._rules:
             if rule["times"] and req.method == rule["method"] and req.path.endswith(rule["suffix"]):
                 rule["times"] -= 1
+                if rule.get("before"):
+                    rule["before"]()  # something happens upstream just before it lands
+                    return self._original(req)
                 if rule["after"]:
                     self._original(req)  # Constant Contact acted; the answer is lost
+                    if rule.get("then"):
+                        rule["then"]()
                 return self._response(rule["status"], rule["body"])
         return self._original(req)
 
     def count(self, method: str, suffix: str) -> int:
         return sum(1 for m, path in self.requests if m == method and path.endswith(suffix))
 
-    def lose_answer(self, method: str, suffix: str, *, times: int = 1, status: int = 503):
-        """Handle the request, then answer `status` as if the answer got lost."""
+    def lose_answer(self, method: str, suffix: str, *, times: int = 1, status: int = 503,
+                    then: Callable[[], None] | None = None):
+        """Handle the request, then answer `status` as if the answer got lost (and
+        run `then`, say to break what comes next)."""
         self._rules.append({"method": method, "suffix": suffix, "times": times, "after": True,
+                            "then": then,
                             "status": status, "body": [{
                                 "error_key": "service_unavailable",
                                 "error_message": "Our internal service is temporarily "
@@ -175,6 +183,11 @@ class SimSpy:
         self._rules.append({"method": method, "suffix": suffix, "times": times, "after": False,
                             "status": 429, "body": {"error_key": "throttled",
                                                     "error_message": "Too Many Requests"}})
+
+    def before(self, method: str, suffix: str, action: Callable[[], None], *, times: int = 1):
+        """Run `action` (say, a colleague's edit) just before handling the request."""
+        self._rules.append({"method": method, "suffix": suffix, "times": times, "before": action,
+                            "after": False, "status": 0, "body": None})
 
     def fail(self, method: str, suffix: str, *, times: int = 1, status: int = 503):
         """Refuse with `status` before handling (the request did nothing)."""

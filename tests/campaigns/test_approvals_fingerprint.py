@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from apps.audit.models import AuditEvent
-from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
+from apps.campaigns.fingerprint import (
+    approval_covers,
+    changes_since_approval,
+    fingerprint,
+    outgoing_snapshot,
+    snapshot_diff,
+)
 from apps.campaigns.models import Approval
 from apps.campaigns.services.approvals import approval_void_if_changed
 from apps.mirror.models import EmailActivity
@@ -22,6 +28,7 @@ def email_row(**fields) -> EmailActivity:
         "html_content": "<html><body>[[trackingImage]]<p>Hi</p></body></html>",
         "contact_list_ids": ["b", "a"], "segment_ids": [],
         "planned_send_at": datetime(2025, 6, 3, 12, 0, tzinfo=UTC),
+        "physical_address_in_footer": {"address_line1": "1 Main St", "city": "Boston"},
     }
     values.update(fields)
     return EmailActivity(**values)
@@ -36,6 +43,7 @@ def test_the_snapshot_holds_everything_that_goes_out():
         "html_content": "<html><body>[[trackingImage]]<p>Hi</p></body></html>",
         "contact_list_ids": ["a", "b"], "segment_ids": [],
         "planned_send_at": "2025-06-03T12:00:00+00:00",
+        "physical_address_in_footer": {"address_line1": "1 Main St", "city": "Boston"},
     }
 
 
@@ -57,6 +65,8 @@ def test_list_order_and_the_time_zone_of_the_send_time_do_not_change_it():
     {"segment_ids": [7]},
     {"planned_send_at": None},
     {"planned_send_at": datetime(2025, 6, 3, 12, 1, tzinfo=UTC)},
+    {"physical_address_in_footer": {"address_line1": "9 Elm St", "city": "Boston"}},
+    {"physical_address_in_footer": {}},
 ])
 def test_any_change_to_what_goes_out_changes_it(change):
     assert fingerprint(outgoing_snapshot(email_row(**change))) != fingerprint(
@@ -105,3 +115,27 @@ def test_void_if_changed_leaves_decided_and_missing_emails_alone(world):
     campaign = CampaignFactory(workspace=world.workspace, name="No email")
 
     assert approval_void_if_changed(campaign=campaign, actor=None) is None
+
+
+def test_an_approval_from_before_the_footer_address_joined_is_compared_on_what_it_saw():
+    email = email_row()
+    legacy = {k: v for k, v in outgoing_snapshot(email).items()
+              if k != "physical_address_in_footer"}
+    approval = Approval(snapshot=legacy, fingerprint=fingerprint(legacy))
+
+    assert approval_covers(approval, email)
+    email.subject = "Changed"
+    assert not approval_covers(approval, email)
+    assert [c["field"] for c in changes_since_approval(approval, email)] == ["subject"]
+
+
+def test_a_new_approval_covers_the_footer_address():
+    email = email_row()
+    snapshot = outgoing_snapshot(email)
+    approval = Approval(snapshot=snapshot, fingerprint=fingerprint(snapshot))
+
+    email.physical_address_in_footer = {"address_line1": "9 Elm St", "city": "Boston"}
+
+    assert not approval_covers(approval, email)
+    assert [c["field"] for c in changes_since_approval(approval, email)] == [
+        "physical_address_in_footer"]

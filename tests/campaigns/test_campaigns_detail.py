@@ -119,3 +119,24 @@ def test_an_outsider_gets_404(world, campaign, login):
         campaign_url(world, "campaign_detail", campaign_id=campaign.pk))
 
     assert response.status_code == 404
+
+
+def test_a_permalink_that_is_not_a_web_address_is_not_linked(client, world):
+    campaign = CampaignFactory(workspace=world.workspace, name="Odd")
+    EmailActivityFactory(campaign=campaign, permalink_url="javascript:alert(document.cookie)")
+    client.force_login(world.viewer)
+
+    html = client.get(campaign_url(world, "campaign_detail", campaign_id=campaign.pk))
+    html = html.content.decode()
+
+    assert "javascript:" not in html
+    assert "Constant Contact's web version" not in html
+
+
+def test_the_mirror_keeps_only_web_addresses_as_permalinks():
+    from apps.mirror.mapping import email_fields_from_upstream
+
+    assert email_fields_from_upstream({"permalink_url": "javascript:alert(1)"})[
+        "permalink_url"] == ""
+    assert email_fields_from_upstream({"permalink_url": "https://myemail.example/x"})[
+        "permalink_url"] == "https://myemail.example/x"

@@ -11,7 +11,6 @@ shows what Constant Contact now holds.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.accounts.models import Membership, Workspace
 from apps.constantcontact.gate import Actor, ConstantContact, gate_for
+from apps.core.weburls import web_url
 
 # Five minutes: long enough that browsing the account page and back costs
 # nothing, short enough that a change made in Constant Contact's own UI (a
@@ -45,12 +45,6 @@ def _cache_key(workspace: Workspace) -> str:
 
 def _gate(workspace: Workspace, membership: Membership) -> ConstantContact:
     return gate_for(workspace=workspace, actor=Actor.member(membership))
-
-
-def _web_url(value: Any) -> str:
-    # Upstream text ends up in an href: only http(s), never javascript: or data:.
-    text = str(value or "").strip()
-    return text if text.lower().startswith(("http://", "https://")) else ""
 
 
 @dataclass(frozen=True)
@@ -98,12 +92,12 @@ class AccountSnapshot:
 
     @property
     def website_url(self) -> str:
-        return _web_url(self.summary.get("website"))
+        return web_url(self.summary.get("website"))
 
     @property
     def logo_url(self) -> str:
         logo = self.summary.get("company_logo") or {}
-        return _web_url(logo.get("url") or logo.get("external_url"))
+        return web_url(logo.get("url") or logo.get("external_url"))
 
     @property
     def owner_name(self) -> str:

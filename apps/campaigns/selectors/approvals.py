@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.accounts.grants import Access, Area, Capability
 from apps.accounts.models import Membership
-from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
+from apps.campaigns.fingerprint import approval_covers, changes_since_approval
 from apps.campaigns.models import Approval
 from apps.core.timezones import format_in_zone
 from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
@@ -36,7 +36,8 @@ class ApprovalPanel:
     compared: Approval | None
     changes: list[dict] = field(default_factory=list)
     history: list[Approval] = field(default_factory=list)
-    current_fingerprint: str = ""
+    # The approval in play still covers exactly what would go out.
+    matches: bool = False
     can_request: bool = False
     can_approve: bool = False
     # Why this member may not decide (four eyes), '' otherwise.
@@ -47,17 +48,12 @@ class ApprovalPanel:
         return (
             self.current is not None
             and self.current.decision == Approval.Decision.APPROVED
-            and self.current.fingerprint == self.current_fingerprint
+            and self.matches
         )
 
     @property
     def is_pending(self) -> bool:
         return self.current is not None and self.current.decision == Approval.Decision.PENDING
-
-    @property
-    def matches(self) -> bool:
-        """The approval in play still covers exactly what would go out."""
-        return self.current is not None and self.current.fingerprint == self.current_fingerprint
 
     @property
     def html_change(self) -> dict | None:
@@ -145,6 +141,8 @@ def readable_changes(*, changes: list[dict], workspace, zone: str = "UTC") -> li
             return f"{format_in_zone(moment, zone)} ({zone})" if moment else str(value)
         if field == "contact_list_ids":
             return ", ".join(names.get(i, f"List {i}") for i in value) if value else "(none)"
+        if field == "physical_address_in_footer":
+            return ", ".join(str(part) for part in (value or {}).values() if part) or "(none)"
         if field == "segment_ids":
             return ", ".join(f"Segment {i}" for i in value) if value else "(none)"
         return str(value) if value not in (None, "") else "(empty)"
@@ -169,13 +167,12 @@ def approval_panel(*, campaign: Campaign, membership: Membership) -> ApprovalPan
     compared = current
     if compared is None and history and history[0].decision == Approval.Decision.VOIDED:
         compared = history[0]
-    now_snapshot = outgoing_snapshot(email) if email is not None else {}
     role = membership.role
     panel = ApprovalPanel(
         campaign=campaign, email=email, current=current, compared=compared, history=history,
-        current_fingerprint=fingerprint(now_snapshot) if email is not None else "",
+        matches=current is not None and email is not None and approval_covers(current, email),
         changes=readable_changes(
-            changes=snapshot_diff(compared.snapshot, now_snapshot),
+            changes=changes_since_approval(compared, email),
             workspace=campaign.workspace, zone=membership.user.time_zone or "UTC",
         ) if compared and email else [],
         can_request=(

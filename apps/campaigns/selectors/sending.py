@@ -13,16 +13,18 @@ import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from apps.accounts.grants import Access, Area, Capability
 from apps.accounts.models import Membership, Workspace
-from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
+from apps.campaigns.fingerprint import approval_covers, changes_since_approval
 from apps.campaigns.models import Approval, SendJob
 from apps.campaigns.selectors.approvals import approval_current
 from apps.campaigns.selectors.presend import PresendReport, presend_checks
 from apps.constantcontact.gate import ConstantContact
+from apps.core.leases import lease_is_held, lease_key
 from apps.core.timezones import format_in_zone, zone_named
 from apps.mirror.mapping import ACTIVITY_INCLUDE, email_fields_from_upstream
 from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
@@ -48,6 +50,25 @@ def send_job_for(*, workspace: Workspace, job_id: int) -> SendJob:
         SendJob.objects.select_related("campaign", "requested_by", "approval"),
         pk=job_id, campaign__workspace=workspace,
     )
+
+
+def send_job_is_alive(job: SendJob, *, now: datetime) -> bool:
+    """Whether an unfinished job will still run by itself: a worker holds its
+    lease (apps.core.leases), or it waits in the queue and is not yet overdue. A
+    dead one is left to the reclaimer, or superseded by a member's next request."""
+    if not job.is_active:
+        return False
+    if lease_is_held(lease_key("send-job", job.pk)):
+        return True
+    grace = timedelta(seconds=settings.CCADMIN_JOB_QUEUED_GRACE_SECONDS)
+    return job.status == SendJob.Status.QUEUED and job.due_at + grace > now
+
+
+def send_jobs_unfinished(*, campaign: Campaign, kinds) -> list[SendJob]:
+    return list(SendJob.objects.filter(
+        campaign=campaign, kind__in=kinds,
+        status__in=(SendJob.Status.QUEUED, SendJob.Status.RUNNING),
+    ).order_by("-created_at", "-id"))
 
 
 def send_jobs_recent(*, campaign: Campaign, limit: int = 5) -> list[SendJob]:
@@ -132,9 +153,7 @@ def sending_panel(*, campaign: Campaign, membership: Membership,
             Approval.objects.filter(campaign=campaign, decision=Approval.Decision.APPROVED)
             .order_by("-requested_at", "-id").first()
         )
-        approved = approval is not None and approval.fingerprint == fingerprint(
-            outgoing_snapshot(email)
-        )
+        approved = approval is not None and approval_covers(approval, email)
     workspace = campaign.workspace
     return SendingPanel(
         campaign=campaign, email=email, jobs=send_jobs_recent(campaign=campaign),
@@ -180,10 +199,9 @@ def readiness_blocked_by_approval(*, approval: Approval | None, email: EmailActi
     if approval.decision != Approval.Decision.APPROVED:
         return ("The review is still waiting for a decision; only approved content "
                 "can be scheduled."), []
-    now_snapshot = outgoing_snapshot(email)
-    if fingerprint(now_snapshot) != approval.fingerprint:
+    if not approval_covers(approval, email):
         return ("The campaign changed since it was approved, so the approval no longer "
-                "covers it. Ask for review again."), snapshot_diff(approval.snapshot, now_snapshot)
+                "covers it. Ask for review again."), changes_since_approval(approval, email)
     return "", []
 
 

@@ -21,7 +21,12 @@ from django.utils import timezone
 from apps.accounts.grants import Capability
 from apps.accounts.models import Membership
 from apps.audit.services import audit_event_record
-from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot, snapshot_diff
+from apps.campaigns.fingerprint import (
+    approval_covers,
+    changes_since_approval,
+    fingerprint,
+    outgoing_snapshot,
+)
 from apps.campaigns.models import Approval
 from apps.campaigns.selectors.approvals import IN_PLAY, approval_current, four_eyes_reason
 from apps.constantcontact.gate import ConstantContact
@@ -90,11 +95,10 @@ def approval_void_if_changed(*, campaign: Campaign, actor) -> Approval | None:
     email = EmailActivity.objects.filter(campaign=campaign).first()
     if email is None:
         return None
-    now_snapshot = outgoing_snapshot(email)
-    if fingerprint(now_snapshot) == approval.fingerprint:
+    if approval_covers(approval, email):
         return None
     return approval_void(
-        approval=approval, actor=actor, changes=snapshot_diff(approval.snapshot, now_snapshot)
+        approval=approval, actor=actor, changes=changes_since_approval(approval, email)
     )
 
 
@@ -167,9 +171,8 @@ def approval_decide(
         raise ApprovalRefused("Say what needs to change: a rejection needs a comment.")
 
     email = campaign_email_refresh(campaign=campaign, cc=cc)
-    now_snapshot = outgoing_snapshot(email)
-    if fingerprint(now_snapshot) != approval.fingerprint:
-        changes = snapshot_diff(approval.snapshot, now_snapshot)
+    if not approval_covers(approval, email):
+        changes = changes_since_approval(approval, email)
         approval_void(approval=approval, actor=user, changes=changes)
         raise ApprovalVoided(
             "The campaign changed in Constant Contact since review was asked for, so this "

@@ -254,6 +254,11 @@ def campaign_create(
 
 # --- Edit -----------------------------------------------------------------------
 
+# The activity's fields an approval covers (besides the planned send time, ours).
+OUTGOING_FIELDS = ("from_name", "from_email", "reply_to_email", "subject", "preheader",
+                   "html_content", "contact_list_ids", "segment_ids")
+
+
 def _outgoing(email: EmailActivity | None) -> dict:
     if email is None:
         return {}
@@ -265,6 +270,16 @@ def _outgoing(email: EmailActivity | None) -> dict:
         "segment_ids": sorted(str(s) for s in email.segment_ids or []),
         "planned_send_at": email.planned_send_at.isoformat() if email.planned_send_at else None,
     }
+
+
+def _changes_what_goes_out(*, current: dict, body: dict, before: dict, draft: EmailDraft
+                           ) -> bool:
+    """Whether PUTting `body` over Constant Contact's `current` activity, with the
+    draft's planned send time, changes anything an approval covers."""
+    planned = draft.planned_send_at.isoformat() if draft.planned_send_at else None
+    return planned != before.get("planned_send_at") or any(
+        body.get(name) != current.get(name) for name in OUTGOING_FIELDS
+    )
 
 
 def campaign_update(*, campaign: Campaign, membership: Membership, draft: EmailDraft) -> Campaign:
@@ -289,6 +304,10 @@ def campaign_update(*, campaign: Campaign, membership: Membership, draft: EmailD
 
     before = _outgoing(campaign_email(campaign))
     body = _merged_activity(current, draft)
+    if _changes_what_goes_out(current=current, body=body, before=before, draft=draft):
+        # Four eyes: whoever sends a change to what goes out may not approve it.
+        # Noted before the PUT: if its answer is lost, the change may have landed.
+        campaign.contributors.add(membership.user)
     put = cc.call("emails.activity_update", campaign_activity_id=campaign.primary_activity_id,
                   json=body).data
     email = _save_email(

@@ -26,7 +26,9 @@ the clock, and nothing promises that moves `updated_at`.
 
 After an email's row changes, any approval whose fingerprint no longer matches
 is voided (`approval_void_if_changed`): an edit made in Constant Contact's own
-app must void an approval just like one made here.
+app must void an approval just like one made here. When that campaign is already
+scheduled, its schedule is taken back at once (unless the workspace turned that
+off) and the admins and the author are told (`send_unschedule_after_change`).
 """
 
 from datetime import datetime
@@ -37,7 +39,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import Membership, Workspace
+from apps.campaigns.fingerprint import changes_since_approval
 from apps.campaigns.services.approvals import approval_void_if_changed
+from apps.campaigns.services.sending import send_unschedule_after_change
 from apps.constantcontact.errors import NotFound
 from apps.constantcontact.gate import ConstantContact
 from apps.constantcontact.times import format_time
@@ -91,7 +95,7 @@ def campaigns_sync_run(*, workspace_id: int, sync_run_id: int, membership_id: in
         scope=SCOPE, job_name=JOB_NAME, workspace_id=workspace_id, sync_run_id=sync_run_id,
         membership_id=membership_id,
         make_syncer=lambda run, cc, lock, membership: _Sync(
-            run=run, cc=cc, lock=lock, actor=membership.user
+            run=run, cc=cc, lock=lock, membership=membership
         ),
     )
     if syncer is not None:
@@ -104,9 +108,10 @@ def campaigns_sync_run(*, workspace_id: int, sync_run_id: int, membership_id: in
 class _Sync(runs.SyncWork):
     """One run's work and tallies."""
 
-    def __init__(self, *, run: SyncRun, cc: ConstantContact, lock, actor):
+    def __init__(self, *, run: SyncRun, cc: ConstantContact, lock, membership: Membership):
         super().__init__(run=run, cc=cc, lock=lock)
-        self.actor = actor
+        self.membership = membership
+        self.actor = membership.user
         # Campaigns whose email row was rewritten: their approvals are checked at the end.
         self.emails_changed: list[int] = []
 
@@ -232,7 +237,12 @@ class _Sync(runs.SyncWork):
             return
         for campaign in Campaign.objects.filter(pk__in=self.emails_changed).select_related("email"):
             try:
-                approval_void_if_changed(campaign=campaign, actor=self.actor)
+                voided = approval_void_if_changed(campaign=campaign, actor=self.actor)
+                if voided is not None and campaign.email.status == CampaignStatus.SCHEDULED:
+                    send_unschedule_after_change(
+                        campaign=campaign, membership=self.membership,
+                        changes=changes_since_approval(voided, campaign.email),
+                    )
             except Exception:  # one campaign's trouble must not hide the others'
                 logger.exception("campaigns sync: approval check for %s failed", campaign.pk)
 

@@ -151,8 +151,9 @@ def unschedule(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
     form = UnscheduleConfirmForm(request.POST if request.method == "POST" else None)
     error = ""
     if request.method == "POST" and form.is_valid():
+        cc = gate_for(workspace=request.workspace, actor=Actor.member(request.membership))
         try:
-            send_unschedule_request(campaign=campaign, membership=request.membership)
+            send_unschedule_request(campaign=campaign, membership=request.membership, cc=cc)
         except SendRefused as exc:
             error = exc.message
         else:
