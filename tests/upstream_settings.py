@@ -2,7 +2,7 @@
 where the upstream is (the simulator, for the tests that use one) and how our
 own limiter and Redis keys behave while tests run."""
 
-import os
+from django.conf import settings as django_settings
 
 from apps.core.redis import redis_client
 
@@ -30,7 +30,7 @@ def run_unthrottled(settings, *, redis_prefix: str):
     settings.CC_THROTTLE_COOL_OFF_MS = 20
     # Parallel workers share one Redis: each gets its own limiter, quota and lock
     # keys, emptied before every test so no test inherits another's budget or lock.
-    prefix = f"{redis_prefix}-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    prefix = f"{redis_prefix}-{django_settings.TEST_RUN}"
     settings.CC_REDIS_PREFIX = prefix
     r = redis_client()
     for key in r.scan_iter(f"{prefix}:*"):
