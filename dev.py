@@ -261,9 +261,11 @@ def local_stack(*, python: str, port: int, var_dir: Path, with_simulator: bool) 
     """
     children = []
     if with_simulator:
+        # --state: the simulated account (and the tokens it issued) outlives a
+        # restart, so the workspace stays connected from one run to the next.
         children.append(Child("ccsim", [
             python, "-m", "ccsim", "--port", str(SIMULATOR_PORT),
-            "--contacts", str(SIMULATOR_CONTACTS),
+            "--contacts", str(SIMULATOR_CONTACTS), "--state", str(var_dir / "ccsim.json"),
         ]))
     children += [
         Child("worker", [

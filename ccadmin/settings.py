@@ -90,6 +90,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default runs web, worker and beat as separate processes on one
+    # file. A transaction that reads and then writes can't wait its turn in SQLite
+    # ("database is locked" at once); taking the write lock when it begins can, for
+    # up to `timeout` seconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=20
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache (rate limits, locks), Celery broker -------------------------
@@ -105,20 +113,39 @@ def _celery_url(redis_url: str) -> str:
     return redis_url
 
 
+# Django's Redis cache, but a Redis outage reads as a miss, not a 500 (apps/core/cache.py);
+# short socket timeouts, so a Redis host that doesn't answer at all stalls no page for long.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.core.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CCADMIN_CACHE_PREFIX", "ccadmin"),
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 
 CELERY_BROKER_URL = _celery_url(REDIS_URL)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in database rows the screens poll
-CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered, not lost
+# Reliability (README, "Reliability"): a task is acknowledged only once it has run,
+# so a worker killed mid-task (SIGKILL, an OOM kill, a lost node) does not lose it;
+# the broker hands it out again after the visibility timeout. That timeout must be
+# longer than any task runs (a sync may run 30 minutes) or a live task would be
+# delivered twice, so it stays at an hour — and send jobs, which a member waits on,
+# don't wait for it: their lease lapses within CCADMIN_JOB_LEASE_SECONDS and beat's
+# reclaimer queues them again (apps/campaigns/services/send_jobs.py).
+CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# One task at a time per worker process: a prefetched task would wait behind a
+# long sync while another worker sits idle.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A send job's lease, renewed by a heartbeat every third of it; a dead worker's job
+# is reclaimed within lease + reclaim interval (under a minute).
+CCADMIN_JOB_LEASE_SECONDS = env_int("CCADMIN_JOB_LEASE_SECONDS", 20)
+CCADMIN_JOB_RECLAIM_SECONDS = env_int("CCADMIN_JOB_RECLAIM_SECONDS", 20)
+# A queued job nobody picked up this long after it was due lost its message.
+CCADMIN_JOB_QUEUED_GRACE_SECONDS = env_int("CCADMIN_JOB_QUEUED_GRACE_SECONDS", 60)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Interactive work (schedule, unschedule, test send) must never wait behind a sync.
 CELERY_TASK_QUEUES_ORDER = ["interactive", "default", "bulk"]
@@ -143,6 +170,13 @@ CCADMIN_CAMPAIGNS_SYNC_MINUTES = env_int("CCADMIN_CAMPAIGNS_SYNC_MINUTES", 15)
 # few (one call per 500, two or three per changed one): 10 minutes.
 CCADMIN_CONTACTS_SYNC_TIME_LIMIT = env_int("CCADMIN_CONTACTS_SYNC_TIME_LIMIT", 30 * 60)
 CCADMIN_CAMPAIGNS_SYNC_TIME_LIMIT = env_int("CCADMIN_CAMPAIGNS_SYNC_TIME_LIMIT", 10 * 60)
+# A sync run lock's life unless renewed (apps/mirror/services/runs.py says why).
+CCADMIN_SYNC_LOCK_SECONDS = env_int("CCADMIN_SYNC_LOCK_SECONDS", 5 * 60)
+CELERY_BEAT_SCHEDULE["campaigns-send-jobs-reclaim"] = {
+    "task": "campaigns.send_jobs_reclaim",
+    "schedule": CCADMIN_JOB_RECLAIM_SECONDS,
+    "options": {"queue": "interactive"},
+}
 CELERY_BEAT_SCHEDULE["campaigns-incremental-sync"] = {
     "task": "campaigns.sync_scheduled",
     "schedule": crontab(minute=f"*/{CCADMIN_CAMPAIGNS_SYNC_MINUTES}"),
@@ -180,7 +214,8 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
 # Lockout: five failed logins for one address within five minutes block that
-# address; ten a minute block the client IP (both backed by the Redis cache).
+# address; ten a minute block the client IP (both backed by the Redis cache; while
+# Redis is down they fail open, with a logged warning: docs/redis-outage.md).
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env_str("CCADMIN_LOGIN_FAILED_LIMIT", "10/m/ip,5/5m/key"),
     "reset_password": "20/m/ip,5/m/key",
@@ -206,10 +241,16 @@ CCADMIN_FERNET_KEYS = env_list("CCADMIN_FERNET_KEYS")
 # One application key's limits, shared by every process through Redis (contract §2.5):
 # 4 requests a second and 10,000 a day, the day resetting at 00:00 UTC.
 CC_RATE_PER_SECOND = env_int("CC_RATE_PER_SECOND", 4)
-# Our window is a little longer than Constant Contact's second: admission is timed
-# in Redis, arrival upstream is later by a varying network delay, so a 1,000 ms
-# window could still look like 5 in a second there (bench/ratelimit.py measures it).
-CC_RATE_WINDOW_MS = env_int("CC_RATE_WINDOW_MS", 1100)
+# Our limiter admits at most CC_RATE_PER_SECOND calls in any CC_RATE_WINDOW_MS, each
+# at least window / (rate + 1) after the previous one (208 ms): calls are spread out,
+# never sent in a burst. The window is a little longer than Constant Contact's
+# second because admission is timed in Redis and arrival upstream is later by a
+# varying network delay: any 5 calls span at least 1,040 ms when admitted, so they
+# still span a second when they arrive unless their delays differ by over 40 ms.
+# Measured on loopback and argued in docs/rate-limiter.md; bench/ratelimit.py
+# measures it. Raise it if Constant Contact answers 429 "throttled" (the budget
+# page counts them): each costs every process a cool-off.
+CC_RATE_WINDOW_MS = env_int("CC_RATE_WINDOW_MS", 1040)
 CC_DAILY_QUOTA = env_int("CC_DAILY_QUOTA", 10_000)
 # Calls a day only interactive work (a member on a screen, a schedule or an
 # unschedule) may use, so background syncs can't starve a send.
@@ -322,11 +363,30 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # The OAuth callback's code and state stay out of the development server's
+    # request lines (gunicorn's access log: ccadmin/gunicorn_conf.py).
+    "filters": {"redact_oauth_query": {"()": "ccadmin.log_filters.RedactOAuthQuery"}},
     "root": {"handlers": ["console"], "level": env_str("CCADMIN_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "filters": ["redact_oauth_query"],
+                          "level": "INFO", "propagate": False},
+    },
 }
 
-if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
+if not DEBUG:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY: the development key is refused in production.")
+    if SECRET_KEY == _DEV_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "Set DJANGO_SECRET_KEY: the development key is refused in production."
+        )
+    # Django's own rule for a strong key (check --deploy's security.W009, which only
+    # warns): at least 50 characters, at least 5 different ones, not a startproject key.
+    if (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5
+            or SECRET_KEY.startswith("django-insecure-")):
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is too weak for production: it needs at least 50 random "
+            "characters. Generate one with: "
+            'python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
