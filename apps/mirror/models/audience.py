@@ -14,7 +14,10 @@ from apps.accounts.models import Workspace
 
 
 class MirroredModel(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: each table's (workspace, cc_id) unique constraint serves
+    # every lookup by workspace, and one index fewer is one write fewer per row.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+",
+                                  db_index=False)
     cc_id = models.CharField(max_length=64, help_text="Constant Contact's id.")
     created_upstream = models.DateTimeField(null=True, blank=True)
     updated_upstream = models.DateTimeField(null=True, blank=True)
@@ -161,8 +164,10 @@ class Contact(MirroredModel):
 
 
 class ListMembership(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
-    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE)
+    # Indexed by the unique (contact, contact_list) pair and by (contact_list,
+    # contact): a single-column index on either would only slow every write.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, db_index=False)
+    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE, db_index=False)
 
     class Meta:
         constraints = [
@@ -173,8 +178,9 @@ class ListMembership(models.Model):
 
 
 class Tagging(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+    # Indexed by (contact, tag) and (tag, contact), as ListMembership is.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, db_index=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["contact", "tag"], name="tagging_unique")]
