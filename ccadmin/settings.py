@@ -162,6 +162,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CCADMIN_CAMPAIGNS_SYNC_MINUTES = env_int("CCADMIN_CAMPAIGNS_SYNC_MINUTES", 15)
+CCADMIN_SEGMENTS_SYNC_MINUTES = env_int("CCADMIN_SEGMENTS_SYNC_MINUTES", 15)
+CCADMIN_REPORTS_SYNC_MINUTES = env_int("CCADMIN_REPORTS_SYNC_MINUTES", 15)
 # Time limits (seconds) of one sync run; the soft one lets the run record why it
 # stopped, the hard one (a minute later) frees a worker that can't. A full sync of
 # 100,000 contacts is ~200 calls, under a minute at Constant Contact's 4 calls a

@@ -1,4 +1,5 @@
-"""The mirror's tables: the audience, the campaigns, and the sync runs that fill them."""
+"""The mirror's tables: the audience and its segments, the campaigns and their
+tracking events, and the sync runs that fill them."""
 
 from apps.mirror.models.anomalies import SyncAnomaly
 from apps.mirror.models.audience import (
@@ -13,8 +14,11 @@ from apps.mirror.models.audience import (
 )
 from apps.mirror.models.campaigns import Campaign, CampaignStatus, EmailActivity
 from apps.mirror.models.runs import SyncRun
+from apps.mirror.models.segments import Segment
+from apps.mirror.models.tracking import TrackingEvent
 
 __all__ = [
     "Campaign", "CampaignStatus", "Contact", "ContactList", "CustomField", "EmailActivity",
-    "EmailStatus", "ListMembership", "MirroredModel", "SyncAnomaly", "SyncRun", "Tag", "Tagging",
+    "EmailStatus", "ListMembership", "MirroredModel", "Segment", "SyncAnomaly", "SyncRun", "Tag",
+    "Tagging", "TrackingEvent",
 ]

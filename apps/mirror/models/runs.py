@@ -26,6 +26,8 @@ class SyncRun(models.Model):
 
         CONTACTS = "contacts", "Contacts, lists, tags and custom fields"
         CAMPAIGNS = "campaigns", "Email campaigns"
+        SEGMENTS = "segments", "Segments"
+        REPORTS = "reports", "Reports (tracking data)"
 
         @property
         def task_name(self) -> str:

@@ -81,6 +81,8 @@ def sync_run_duration(run: SyncRun, *, now: datetime | None = None) -> timedelta
 _INTERVAL_SETTINGS = {
     SyncRun.Scope.CONTACTS: "CCADMIN_CONTACTS_SYNC_MINUTES",
     SyncRun.Scope.CAMPAIGNS: "CCADMIN_CAMPAIGNS_SYNC_MINUTES",
+    SyncRun.Scope.SEGMENTS: "CCADMIN_SEGMENTS_SYNC_MINUTES",
+    SyncRun.Scope.REPORTS: "CCADMIN_REPORTS_SYNC_MINUTES",
 }
 
 

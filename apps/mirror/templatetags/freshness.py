@@ -24,7 +24,12 @@ class FreshnessLine:
 
 
 # The area whose write access lets a member start each scope's sync.
-_SCOPE_AREAS = {SyncRun.Scope.CONTACTS: Area.CONTACTS, SyncRun.Scope.CAMPAIGNS: Area.CAMPAIGNS}
+_SCOPE_AREAS = {
+    SyncRun.Scope.CONTACTS: Area.CONTACTS,
+    SyncRun.Scope.CAMPAIGNS: Area.CAMPAIGNS,
+    SyncRun.Scope.SEGMENTS: Area.SEGMENTS,
+    SyncRun.Scope.REPORTS: Area.REPORTS,
+}
 
 
 @register.simple_tag
