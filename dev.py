@@ -42,6 +42,10 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 SIMULATOR_PORT = 8765
 SIMULATOR_CONTACTS = 3000
+# The simulator's demo OAuth client, which the settings default to (ccsim/constants.py;
+# dev.py stays importable without the project installed, so they are repeated here).
+DEMO_CLIENT_ID = "ccadmin-demo"
+DEMO_CLIENT_SECRET = "ccadmin-demo-secret"
 # How long a child may take to stop after SIGTERM before it is killed; a Celery
 # worker finishes its current task first (acks_late redelivers it if killed).
 STOP_GRACE_SECONDS = 15
@@ -254,18 +258,43 @@ def simulator_available(python: str) -> bool:
     return probe.returncode == 0
 
 
-def local_stack(*, python: str, port: int, var_dir: Path, with_simulator: bool) -> list[Child]:
+def oauth_redirect_uri(port: int) -> str:
+    """Where Constant Contact sends the browser back after Approve: this run's web port."""
+    return f"http://{HOST}:{port}/oauth/constantcontact/callback/"
+
+
+def oauth_environment(env: dict, port: int) -> dict:
+    """The OAuth client the web server uses, with its redirect URI on this run's port.
+
+    The settings' default redirect URI names port 8000; with --port 8010 the
+    browser would land on a dead address after Approve. An exported
+    CC_REDIRECT_URI (a tunnel, a proxy) still wins.
+    """
+    return {
+        "CC_CLIENT_ID": env.get("CC_CLIENT_ID") or DEMO_CLIENT_ID,
+        "CC_CLIENT_SECRET": env.get("CC_CLIENT_SECRET") or DEMO_CLIENT_SECRET,
+        "CC_REDIRECT_URI": env.get("CC_REDIRECT_URI") or oauth_redirect_uri(port),
+    }
+
+
+def local_stack(*, python: str, port: int, var_dir: Path, with_simulator: bool,
+                oauth: dict | None = None) -> list[Child]:
     """The processes `dev.py run` supervises, started in this order and stopped in reverse.
 
     This is the one place to add a process to the local stack.
     """
+    oauth = oauth or oauth_environment({}, port)
     children = []
     if with_simulator:
         # --state: the simulated account (and the tokens it issued) outlives a
         # restart, so the workspace stays connected from one run to the next.
+        # --client: the simulator checks the redirect URI exactly, so it registers
+        # the one the web server sends, on whatever port this run uses.
+        client = f"{oauth['CC_CLIENT_ID']}:{oauth['CC_CLIENT_SECRET']}:{oauth['CC_REDIRECT_URI']}"
         children.append(Child("ccsim", [
             python, "-m", "ccsim", "--port", str(SIMULATOR_PORT),
             "--contacts", str(SIMULATOR_CONTACTS), "--state", str(var_dir / "ccsim.json"),
+            "--client", client,
         ]))
     children += [
         Child("worker", [
@@ -383,9 +412,11 @@ def command_run(args: list[str]) -> None:
                 fail(f"Port {SIMULATOR_PORT} (the Constant Contact simulator) is already in use.", 2)
             env.setdefault("CC_API_BASE_URL", f"http://{HOST}:{SIMULATOR_PORT}/v3")
             env.setdefault("CC_AUTH_BASE_URL", f"http://{HOST}:{SIMULATOR_PORT}/oauth2/default/v1")
+        oauth = oauth_environment(env, options.port)
+        env.update(oauth)
 
         children = local_stack(python=python, port=options.port, var_dir=var_dir,
-                               with_simulator=with_simulator)
+                               with_simulator=with_simulator, oauth=oauth)
         output = Output([child.name for child in children])
         say(f"→ Starting {', '.join(child.name for child in children)}")
         for child in children:

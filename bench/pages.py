@@ -206,8 +206,9 @@ def pages(workspace, client, lists, tags) -> list[tuple[str, str]]:
     """(name, url) for every measured page; page 2 of a sort follows a real cursor."""
     from django.urls import NoReverseMatch, reverse
 
-    from apps.contacts.selectors.contacts import ContactFilters, Sort, contact_filter, contact_page
+    from apps.contacts.selectors.contacts import Sort, contact_page
     from apps.mirror.models import Contact
+    from apps.mirror.selectors.contacts import ContactFilters, contact_filter
 
     slug = {"workspace_slug": workspace.slug}
     base = reverse("contacts:contact_list", kwargs=slug)

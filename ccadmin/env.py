@@ -43,3 +43,32 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(text: str) -> int:
+    number, unit = text[:-1], text[-1:]
+    if unit not in _UNIT_SECONDS or not number.isdigit() or int(number) <= 0:
+        raise ValueError(text)
+    return int(number) * _UNIT_SECONDS[unit]
+
+
+def env_age_schedule(name: str, default: str) -> tuple[tuple[int, int], ...]:
+    """An age-based schedule, "48h=15m,14d=1h,90d=1d": up to 48 hours old, every
+    15 minutes; then up to 14 days, hourly; ... Ages must grow. Returns
+    ((max_age_seconds, every_seconds), ...); past the last age, never."""
+    raw = os.environ.get(name, default)
+    steps = []
+    try:
+        for part in (p.strip() for p in raw.split(",") if p.strip()):
+            age, every = (side.strip() for side in part.split("="))
+            steps.append((_seconds(age), _seconds(every)))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must look like 48h=15m,14d=1h,90d=1d (units s, m, h, d), not {raw!r}."
+        ) from None
+    if not steps or any(b[0] <= a[0] for a, b in zip(steps, steps[1:])):
+        raise ImproperlyConfigured(f"{name} needs at least one step, with ages growing: {raw!r}.")
+    return tuple(steps)

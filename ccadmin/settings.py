@@ -12,7 +12,7 @@ from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 import dj_database_url
 
-from ccadmin.env import env_bool, env_int, env_list, env_str
+from ccadmin.env import env_age_schedule, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CCADMIN_VAR_DIR", str(BASE_DIR / "var")))
@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "apps.mirror",
     "apps.contacts",
     "apps.campaigns",
+    "apps.segments",
+    "apps.bulk",
+    "apps.reporting",
     "apps.dashboard",
 ]
 
@@ -54,6 +57,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, the first reader of a form body (apps/core/uploads.py).
+    "apps.core.uploads.OversizedPostMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -163,7 +168,33 @@ CELERY_BEAT_SCHEDULE = {
 }
 CCADMIN_CAMPAIGNS_SYNC_MINUTES = env_int("CCADMIN_CAMPAIGNS_SYNC_MINUTES", 15)
 CCADMIN_SEGMENTS_SYNC_MINUTES = env_int("CCADMIN_SEGMENTS_SYNC_MINUTES", 15)
+# Segments are few (100 at most) and listed in one call, so each run reads them all.
+CELERY_BEAT_SCHEDULE["segments-sync"] = {
+    "task": "segments.sync_scheduled",
+    "schedule": crontab(minute=f"*/{CCADMIN_SEGMENTS_SYNC_MINUTES}"),
+    "options": {"queue": "default"},
+}
 CCADMIN_REPORTS_SYNC_MINUTES = env_int("CCADMIN_REPORTS_SYNC_MINUTES", 15)
+# --- Reporting (apps/reporting, docs/reporting.md) -------------------------------
+# How often a sent campaign's tracking data is refreshed, by its age: every 15
+# minutes for the first 48 hours (when most opens and clicks come in), hourly to
+# two weeks, daily to 90 days, then only when a member asks. Beat looks every
+# CCADMIN_REPORTS_SYNC_MINUTES, so no step is shorter than that in practice.
+CCADMIN_REPORTS_SCHEDULE = env_age_schedule("CCADMIN_REPORTS_SCHEDULE", "48h=15m,14d=1h,90d=1d")
+# Reporting's share of the application key's daily quota (percent), scheduled and
+# "Refresh now" together: reports wait, contacts and campaigns work shouldn't.
+CCADMIN_REPORTS_QUOTA_PERCENT = env_int("CCADMIN_REPORTS_QUOTA_PERCENT", 20)
+# Scheduled refreshes stop when fewer than CC_INTERACTIVE_RESERVE plus this many
+# calls are left today, before background work would reach the reserve at all.
+CCADMIN_REPORTS_RESERVE_MARGIN = env_int("CCADMIN_REPORTS_RESERVE_MARGIN", 500)
+# A refresh reads every new event of each due campaign: 100,000 sends is about
+# 450 calls, two minutes at 4 a second; allow half an hour for a busy budget.
+CCADMIN_REPORTS_SYNC_TIME_LIMIT = env_int("CCADMIN_REPORTS_SYNC_TIME_LIMIT", 30 * 60)
+CELERY_BEAT_SCHEDULE["reports-refresh"] = {
+    "task": "reports.sync_scheduled",
+    "schedule": crontab(minute=f"*/{CCADMIN_REPORTS_SYNC_MINUTES}"),
+    "options": {"queue": "default"},
+}
 # Time limits (seconds) of one sync run; the soft one lets the run record why it
 # stopped, the hard one (a minute later) frees a worker that can't. A full sync of
 # 100,000 contacts is ~200 calls, under a minute at Constant Contact's 4 calls a
@@ -182,6 +213,41 @@ CELERY_BEAT_SCHEDULE["campaigns-send-jobs-reclaim"] = {
 CELERY_BEAT_SCHEDULE["campaigns-incremental-sync"] = {
     "task": "campaigns.sync_scheduled",
     "schedule": crontab(minute=f"*/{CCADMIN_CAMPAIGNS_SYNC_MINUTES}"),
+    "options": {"queue": "default"},
+}
+# --- Bulk jobs (apps/bulk) --------------------------------------------------------
+# Uploads larger than this are refused before anything is read (megabytes).
+CCADMIN_BULK_UPLOAD_MAX_MB = env_int("CCADMIN_BULK_UPLOAD_MAX_MB", 50)
+# Contacts per import submission. Constant Contact takes up to 40,000 rows or 4 MB
+# in one (contract §3.6); 500 keeps one activity's errors and progress readable and
+# a lost submission small, and the size cap (just under 4 MB) applies as well.
+CCADMIN_BULK_CHUNK_ROWS = env_int("CCADMIN_BULK_CHUNK_ROWS", 500)
+# Activities one job keeps with Constant Contact at a time. An account may have at
+# most 1,000 queued (contract §2.5); a few jobs at this many leave room for others.
+CCADMIN_BULK_MAX_IN_FLIGHT = env_int("CCADMIN_BULK_MAX_IN_FLIGHT", 50)
+# Polling an activity backs off from a second to this, for long jobs.
+CCADMIN_BULK_POLL_MAX_SECONDS = env_int("CCADMIN_BULK_POLL_MAX_SECONDS", 30)
+# A submission whose answer never came is looked for among Constant Contact's
+# activities; only once it is this old (longer than a request may take, with our
+# 30-second read timeout) does "not found" mean it never arrived and may be sent.
+CCADMIN_BULK_RECONCILE_SECONDS = env_int("CCADMIN_BULK_RECONCILE_SECONDS", 60)
+# Exported files are deleted this many days after they were made.
+CCADMIN_BULK_EXPORT_DAYS = env_int("CCADMIN_BULK_EXPORT_DAYS", 7)
+# The most contacts one action, export or delete by contact id may name.
+CCADMIN_BULK_MAX_SELECTION = env_int("CCADMIN_BULK_MAX_SELECTION", 100_000)
+# A job runs in one task while it works (polling between submissions); past this
+# it stops where it is and queues itself again to carry on (it is resumable).
+CCADMIN_BULK_JOB_TIME_LIMIT = env_int("CCADMIN_BULK_JOB_TIME_LIMIT", 60 * 60)
+# Both on `default`: a bulk worker may be busy with one long job for a while, and
+# the reclaimer must not wait behind it.
+CELERY_BEAT_SCHEDULE["bulk-jobs-reclaim"] = {
+    "task": "bulk.jobs_reclaim",
+    "schedule": CCADMIN_JOB_RECLAIM_SECONDS,
+    "options": {"queue": "default"},
+}
+CELERY_BEAT_SCHEDULE["bulk-files-expire"] = {
+    "task": "bulk.files_expire",
+    "schedule": crontab(minute=7),
     "options": {"queue": "default"},
 }
 CELERY_TIMEZONE = "UTC"

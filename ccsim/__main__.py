@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refresh-token behaviour (default rotating)")
     p.add_argument("--protect-sent", action="store_true",
                    help="also refuse PUT/DELETE of sent campaigns (stricter than the spec)")
+    p.add_argument("--segment-evaluation-polls", type=int, default=d.segment_evaluation_polls,
+                   help="202 answers to GET /contacts?segment_id= after each segment edit "
+                        f"(default {d.segment_evaluation_polls})")
     p.add_argument("--state", default=None, metavar="PATH",
                    help="persist state to this JSON file (loaded at start, saved periodically and at exit)")
     p.add_argument("--save-interval", type=float, default=d.save_interval, help="seconds between saves")

@@ -6,23 +6,44 @@ resolved (contacts on its lists or in its segment, not deleted, permission
 explicit/implicit; on a re-send of a DONE activity only contacts not sent
 before, spec scheduleEmailCampaignActivity), and a deterministic RNG (seeded
 by the server seed + activity id + run) produces sends, opens, clicks,
-bounces, forwards and opt-outs.  Opt-outs really unsubscribe the contact
-(``permission_to_send=unsubscribed`` + ``opt_out_date``) without touching the
-contact's ``updated_at`` (pitfall §5.5), so ``optout_after`` sync can be tested.
-Event lists are stored newest first, the order of the tracking reports (§3.9).
+bounces, forwards, opt-outs and abuse reports.
+
+Timing is what real campaigns look like, so charts over time have shape:
+bounces come back within minutes; first opens peak in the first hours and
+tail off over days (a few come weeks later); re-opens follow the first one;
+clicks come minutes after an open, opt-outs hours after. Every event is
+generated at send time with its own timestamp, but one still in the future
+waits in ``State.tracking_pending`` and joins the reports only once the
+simulated clock passes it — so a report read an hour after the send shows
+an hour of activity, and moving the clock forward (``sim.advance``) brings
+the rest. An opt-out unsubscribes the contact (``permission_to_send=
+unsubscribed`` + ``opt_out_date``) when its moment comes, without touching
+the contact's ``updated_at`` (pitfall §5.5), so ``optout_after`` sync can be
+tested. Event lists are stored newest first, the order of the tracking
+reports (§3.9).
 """
 from __future__ import annotations
 
 import random
-import re
-import zlib
 
 from .clock import iso
+from .links import links_of, url_id_of
 
 BOUNCE_CODES = ("B", "D", "F", "S", "V", "X", "Z")    # contract §3.9
+# Blocked and mailbox-full bounces are the common ones in practice; suspended is rare.
+BOUNCE_WEIGHTS = (22, 14, 18, 3, 12, 11, 20)
 DEVICES = ("computer", "mobile", "tablet", "other")
+DEVICE_WEIGHTS = (40, 45, 12, 3)
 RATES = {"bounce": 0.04, "open": 0.42, "click": 0.30, "optout": 0.015, "forward": 0.02, "abuse": 0.002}
 KINDS = ("sends", "opens", "clicks", "bounces", "optouts", "forwards", "abuse")
+OPT_OUT_REASONS = ("Too many emails", "Not relevant", "", "Never signed up", "")
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+# Nothing arrives later than this after the send (real reports stop growing too).
+LAST_ACTIVITY = 60 * DAY
+# Sends leave at this rate, so a big list takes minutes to go out.
+SENDS_PER_SECOND = 100
 
 
 def process_due(sim):
@@ -31,6 +52,7 @@ def process_due(sim):
     for a in list(st.campaign_activities.values()):
         if a["current_status"] == "SCHEDULED" and a.get("_scheduled_ts", 1e18) <= now:
             deliver(st, a, a["_scheduled_ts"], sim.options.seed)
+    release_due(st, now)
 
 
 def audience(st, a) -> list:
@@ -54,60 +76,81 @@ def audience(st, a) -> list:
     return out
 
 
-def _links(html: str) -> list:
-    urls = re.findall(r'href=["\'](https?://[^"\']+)["\']', html or "")
-    return list(dict.fromkeys(urls)) or ["https://www.example.com/"]
+def _first_open_delay(rng) -> float:
+    """Seconds from delivery to the first open: most within hours, some the next
+    day, a tail over the following weeks."""
+    r = rng.random()
+    if r < 0.55:
+        return 60 + rng.expovariate(1 / (2 * HOUR))
+    if r < 0.87:
+        return 30 * 60 + rng.expovariate(1 / (18 * HOUR))
+    return DAY + rng.expovariate(1 / (6 * DAY))
 
 
 def deliver(st, a, send_ts: float, seed: int = 0):
-    from .resources.contacts import unsubscribe
     now = st.clock.time()
     aid = a["campaign_activity_id"]
     run = len(a.get("_send_history") or [])
     rng = random.Random(f"{seed}:{aid}:{run}")
-    links = _links(a.get("html_content"))
-    url_ids = {u: str(10_000_000_000 + zlib.crc32(u.encode())) for u in links}
-    tr = st.tracking.setdefault(aid, {k: [] for k in KINDS})
+    links = links_of(a.get("html_content"))
+    # The first link draws the most clicks, as in real emails.
+    link_weights = [1 / (i + 1) for i in range(len(links))]
     recipients = audience(st, a)
-    window = max(60.0, min(6 * 3600.0, now - send_ts))
+    events: list = []   # [epoch seconds, kind, event]
 
-    def at(lo=30.0):
-        return iso(min(now, send_ts + rng.uniform(lo, window)))
+    def add(kind: str, ts: float, event: dict):
+        ts = min(ts, send_ts + LAST_ACTIVITY)
+        events.append([ts, kind, dict(event, created_time=iso(ts))])
 
-    for cid in recipients:
+    for i, cid in enumerate(recipients):
         c = st.contacts[cid]
         base = {"contact_id": cid, "campaign_activity_id": aid,
                 "email_address": c["email_address"]["address"]}
         for k in ("first_name", "last_name"):
             if c.get(k):
                 base[k] = c[k]
-        tr["sends"].append(dict(base, tracking_activity_type="em_sends", created_time=iso(send_ts)))
+        sent = send_ts + i // SENDS_PER_SECOND
+        add("sends", sent, dict(base, tracking_activity_type="em_sends"))
         if rng.random() < RATES["bounce"]:
-            tr["bounces"].append(dict(base, tracking_activity_type="em_bounces", created_time=at(5),
-                                      bounce_code=rng.choice(BOUNCE_CODES),
-                                      current_email_address=base["email_address"]))
+            add("bounces", sent + 5 + rng.expovariate(1 / 600),
+                dict(base, tracking_activity_type="em_bounces",
+                     bounce_code=rng.choices(BOUNCE_CODES, BOUNCE_WEIGHTS)[0],
+                     current_email_address=base["email_address"]))
             continue
+        last_seen = sent
         if rng.random() < RATES["open"]:
-            device = rng.choice(DEVICES)
-            for _ in range(rng.choice((1, 1, 1, 2, 3))):
-                tr["opens"].append(dict(base, tracking_activity_type="em_opens", device_type=device,
-                                        created_time=at()))
+            device = rng.choices(DEVICES, DEVICE_WEIGHTS)[0]
+            opened = sent + _first_open_delay(rng)
+            last_seen = opened
+            at = opened
+            for n in range(rng.choice((1, 1, 1, 2, 2, 3, 4))):
+                if n:
+                    at += 120 + rng.expovariate(1 / (10 * HOUR))
+                add("opens", at, dict(base, tracking_activity_type="em_opens", device_type=device))
             if rng.random() < RATES["click"]:
-                url = rng.choice(links)
-                tr["clicks"].append(dict(base, tracking_activity_type="em_clicks", device_type=device,
-                                         url_id=url_ids[url], link_url=url, created_time=at(120)))
+                at = opened
+                for _ in range(rng.choice((1, 1, 1, 2))):
+                    at += 5 + rng.expovariate(1 / (15 * 60))
+                    url = rng.choices(links, link_weights)[0]
+                    add("clicks", at, dict(base, tracking_activity_type="em_clicks",
+                                           device_type=device, url_id=url_id_of(url), link_url=url))
             if rng.random() < RATES["forward"]:
-                tr["forwards"].append(dict(base, tracking_activity_type="em_forwards", created_time=at(300)))
+                add("forwards", opened + 60 + rng.expovariate(1 / (2 * HOUR)),
+                    dict(base, tracking_activity_type="em_forwards"))
         if rng.random() < RATES["optout"]:
-            when = at(60)
-            reason = rng.choice(("Too many emails", "Not relevant", "", "Never signed up"))
-            tr["optouts"].append(dict(base, tracking_activity_type="em_optouts", created_time=when,
-                                      **({"opt_out_reason": reason} if reason else {})))
-            unsubscribe(st, c, when, reason or None, "Contact")
+            reason = rng.choice(OPT_OUT_REASONS)
+            add("optouts", last_seen + 30 + rng.expovariate(1 / (3 * HOUR)),
+                dict(base, tracking_activity_type="em_optouts",
+                     **({"opt_out_reason": reason} if reason else {})))
         elif rng.random() < RATES["abuse"]:
-            tr["abuse"].append(dict(base, tracking_activity_type="em_abuse", created_time=at()))
-    for k in KINDS:
-        tr[k].sort(key=lambda e: e["created_time"], reverse=True)   # most recent first
+            add("abuse", last_seen + 60 + rng.expovariate(1 / (3 * HOUR)),
+                dict(base, tracking_activity_type="em_abuse"))
+
+    st.tracking.setdefault(aid, {k: [] for k in KINDS})
+    events.sort(key=lambda e: e[0])
+    pending = st.tracking_pending.setdefault(aid, [])
+    pending.extend(events)
+    pending.sort(key=lambda e: e[0])
     a["_sent_contacts"] = list(a.get("_sent_contacts") or []) + recipients
     a.setdefault("_send_history", []).append({
         "send_id": run + 1, "contact_list_ids": list(a.get("contact_list_ids") or []),
@@ -125,4 +168,33 @@ def deliver(st, a, send_ts: float, seed: int = 0):
             o = st.campaign_activities[other]
             if o["role"] == "permalink":
                 o["current_status"] = "DONE"
+    release_due(st, now)
     st.touch()
+
+
+def release_due(st, now: float):
+    """Move every pending event whose moment has come into the reports; apply its
+    opt-out. Pending lists are oldest first, so this stops at the first future one."""
+    from .resources.contacts import unsubscribe
+    for aid, pending in list(st.tracking_pending.items()):
+        if not pending or pending[0][0] > now:
+            continue
+        cut = 0
+        while cut < len(pending) and pending[cut][0] <= now:
+            cut += 1
+        due, st.tracking_pending[aid] = pending[:cut], pending[cut:]
+        tr = st.tracking.setdefault(aid, {k: [] for k in KINDS})
+        touched = set()
+        for _, kind, event in due:
+            tr.setdefault(kind, []).append(event)
+            touched.add(kind)
+            if kind == "optouts":
+                c = st.contacts.get(event["contact_id"])
+                perm = ((c or {}).get("email_address") or {}).get("permission_to_send")
+                if c and not c.get("deleted_at") and perm != "unsubscribed":
+                    unsubscribe(st, c, event["created_time"], event.get("opt_out_reason"), "Contact")
+        for kind in touched:
+            tr[kind].sort(key=lambda e: e["created_time"], reverse=True)   # most recent first
+        if not st.tracking_pending[aid]:
+            del st.tracking_pending[aid]
+        st.dirty = True

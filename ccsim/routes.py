@@ -105,6 +105,13 @@ _R = [
     ("GET", "/v3/reports/email_reports/{campaign_activity_id}/links", CAMPAIGN, reports.link_stats),
     ("GET", "/v3/reports/stats/email_campaign_activities/{campaign_activity_ids}", CAMPAIGN, reports.stats_activities),
     ("GET", "/v3/reports/stats/email_campaigns/{campaign_ids}", CAMPAIGN, reports.stats_campaigns),
+    # contact-level reports need contact_data (spec security)
+    ("GET", "/v3/reports/contact_reports/{contact_id}/activity_details", CONTACT,
+     reports.contact_activity_details),
+    ("GET", "/v3/reports/contact_reports/{contact_id}/activity_summary", CONTACT,
+     reports.contact_activity_summary),
+    ("GET", "/v3/reports/contact_reports/{contact_id}/open_and_click_rates", CONTACT,
+     reports.contact_open_and_click_rates),
 ]
 
 

@@ -35,7 +35,9 @@ SENDERS = (("owner@ccsim-demo.example", "CONFIRMED", ["CONTACT", "BILLING"]),
            ("unverified@ccsim-demo.example", "UNCONFIRMED", ["OTHER"]))
 DEMO_HTML = ('<html><body>[[trackingImage]]<h1>{title}</h1><p>Hello from the demo account.</p>'
              '<p><a href="https://www.example.com/offer">See the offer</a> | '
-             '<a href="https://www.example.com/blog">Read the blog</a></p></body></html>')
+             '<a href="https://www.example.com/blog">Read the blog</a> | '
+             '<a href="https://www.example.com/events">Upcoming events</a></p>'
+             '<p><a href="https://www.example.com/preferences">Email preferences</a></p></body></html>')
 
 
 def _uuid(rng) -> str:
@@ -187,7 +189,8 @@ def _campaigns(st, rng, now, lists, seed):
     from .resources.emails import make_campaign
     pa = {"address_line1": "1 Main St", "city": "Boston", "country_code": "US", "organization_name": "ccsim Demo Co",
           "postal_code": "02108", "state_code": "MA"}
-    plan = (("Spring Launch", 3, 60), ("Summer Sale", 4, 30), ("Autumn Webinar", 5, 7), ("Draft: Winter Preview", None, 0))
+    # Sent to the bigger lists, so the demo's report charts have some shape.
+    plan = (("Spring Launch", 0, 60), ("Summer Sale", 1, 30), ("Autumn Webinar", 2, 7), ("Draft: Winter Preview", None, 0))
     for name, list_idx, days_ago in plan:
         act = {"from_name": "ccsim Demo Co", "from_email": "news@ccsim-demo.example",
                "reply_to_email": "news@ccsim-demo.example", "subject": name, "preheader": f"{name} is here"}

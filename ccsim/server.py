@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import socket
 import threading
 import time
@@ -33,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import constants
-from .clock import SimClock, iso
+from .clock import SimClock
 from .errors import ApiError, ObjectError, QUOTA_EXCEEDED, THROTTLED, forbidden
 from .limits import DailyQuota, SlidingWindow
 from .state import State
@@ -62,6 +61,9 @@ class SimOptions:
     activity_start_delay: float = 1.0     # seconds an activity stays "initialized"
     activity_items_per_second: float = 2000.0
     protect_sent: bool = False        # also refuse PUT/DELETE of sent campaigns (stricter than spec)
+    # GET /contacts?segment_id= answers 202 "still evaluating" this many times after
+    # each segment create or edit before it answers 200 (spec getContacts).
+    segment_evaluation_polls: int = 1
     verbose: bool = False
 
 

@@ -24,7 +24,7 @@ from .clock import SimClock, iso
 PERSISTED = (
     "contacts", "contact_order", "lists", "tags", "custom_fields", "segments",
     "next_segment_id", "activities", "exports", "campaigns", "campaign_activities",
-    "tracking", "account", "account_emails", "next_email_id", "test_sends",
+    "tracking", "tracking_pending", "account", "account_emails", "next_email_id", "test_sends",
     "oauth_clients", "refresh_tokens", "token_epoch", "private_key_pem", "clock_offset",
 )
 
@@ -49,6 +49,9 @@ class State:
         self.custom_fields: dict[str, dict] = {}
         self.segments: dict[int, dict] = {}
         self.next_segment_id = 1
+        # (segment_id, edited_at) -> reads answered 202 so far; not persisted: a
+        # restarted server evaluates again (ccsim.resources.segments).
+        self.segment_reads: dict[tuple, int] = {}
         # bulk activities and exports
         self.activities: dict[str, dict] = {}
         self.exports: dict[str, str] = {}
@@ -57,6 +60,8 @@ class State:
         self.campaigns: dict[str, dict] = {}
         self.campaign_activities: dict[str, dict] = {}
         self.tracking: dict[str, dict] = {}
+        # Events of a send whose moment hasn't come yet, oldest first (ccsim.delivery).
+        self.tracking_pending: dict[str, list] = {}
         # account
         self.account: dict = {}
         self.account_emails: list[dict] = []

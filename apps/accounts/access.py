@@ -27,13 +27,16 @@ class AccessRule:
     area: Area | None = None  # None: any member of the workspace
     access: Access = Access.READ
     capability: Capability | None = None
+    # Grants needed in other areas as well, [(area, access), ...]: a bulk delete
+    # needs write on bulk jobs and on contacts.
+    also: tuple[tuple[Area, Access], ...] = ()
 
     def allows(self, role) -> bool:
         if self.area is not None and not role.allows(self.area, self.access):
             return False
         if self.capability is not None and not role.has_capability(self.capability):
             return False
-        return True
+        return all(role.allows(area, access) for area, access in self.also)
 
 
 def workspace_view(
@@ -41,8 +44,9 @@ def workspace_view(
     access: Access = Access.READ,
     *,
     capability: Capability | None = None,
+    also: tuple[tuple[Area, Access], ...] = (),
 ):
-    rule = AccessRule(area=area, access=access, capability=capability)
+    rule = AccessRule(area=area, access=access, capability=capability, also=tuple(also))
 
     def decorator(view):
         @wraps(view)

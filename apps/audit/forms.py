@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from apps.accounts.models import User
 from apps.audit.models import Outcome
 from apps.audit.selectors import AuditFilters, Cursor, audit_event_actions
+from apps.audit.wording import action_words
 
 # Bounds keep date arithmetic (the day after date_to) away from year 9999's overflow.
 _EARLIEST = date(2000, 1, 1)
@@ -29,7 +30,9 @@ def _action_choices(actions: list[str], families: set[str]) -> list:
     if prefixes:
         choices.append(("Families", [(p, f"{p}* (all)") for p in prefixes]))
     if actions:
-        choices.append(("Actions", [(a, a) for a in actions]))
+        # In words, with the recorded name (two calls may read alike).
+        choices.append(("Actions", sorted(((a, f"{action_words(a)} ({a})") for a in actions),
+                                          key=lambda choice: choice[1].lower())))
     return choices
 
 

@@ -19,6 +19,7 @@ from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import AuditPage, audit_event_filter, audit_event_page
 from apps.audit.services import audit_event_record
+from apps.audit.wording import action_words, target_names
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 from apps.accounts.access import workspace_view
 
@@ -33,6 +34,19 @@ def _detail_items(event: AuditEvent) -> list[tuple[str, str]]:
             value = json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
         items.append((key, "" if value is None else str(value)))
     return items
+
+
+def _rows(events: list[AuditEvent], *, workspace_id: int) -> list[dict]:
+    """Each event as the screen says it: the action in words and the target by name,
+    with the recorded action and target kept in the expandable details."""
+    names = target_names(workspace_id=workspace_id, targets=(e.target for e in events))
+    return [{
+        "event": event,
+        "action": action_words(event.action),
+        "target": names.get(event.target, event.target),
+        "target_named": event.target in names,
+        "details": _detail_items(event),
+    } for event in events]
 
 
 def _filter_query(request: HtmxHttpRequest) -> str:
@@ -54,7 +68,7 @@ def events(request: HtmxHttpRequest) -> HttpResponse:
             before=form.cleaned_data["before"],
             after=form.cleaned_data["after"],
         )
-    rows = [{"event": event, "details": _detail_items(event)} for event in page.events]
+    rows = _rows(page.events, workspace_id=request.workspace.pk)
     # The filter form and the page links swap just the results; a boosted
     # navigation or a history restore needs the whole page.
     response = render(

@@ -37,12 +37,18 @@ def tracking_image_problem(html: str) -> str | None:
     return None
 
 
+def html_too_long_message(length: int, *, approximate: bool = False) -> str:
+    """The limit in words; `approximate` when only the size of the whole form is known."""
+    size = f"about {length:,}" if approximate else f"{length:,}"
+    return (f"The HTML is {size} characters long; Constant Contact accepts at most "
+            f"{MAX_HTML_LENGTH:,}. Nothing was saved: shorten it and save again.")
+
+
 def html_problems(html: str) -> list[str]:
     """Every reason Constant Contact would refuse this HTML for a custom-code email."""
     problems = []
     if len(html or "") > MAX_HTML_LENGTH:
-        problems.append(f"The HTML is {len(html):,} characters long; Constant Contact accepts at "
-                        f"most {MAX_HTML_LENGTH:,}.")
+        problems.append(html_too_long_message(len(html)))
     tracking = tracking_image_problem(html)
     if tracking:
         problems.append(tracking)

@@ -8,7 +8,10 @@ Constant Contact's published spec (path, method, scope, privilege).
 Access is what a member's role needs in the entry's area. Scheduling and
 unscheduling need only read access to campaigns plus the *send* capability:
 that is how the Approver preset (read everywhere, can send) schedules approved
-campaigns; the campaigns app also insists on a valid approval.
+campaigns; the campaigns app also insists on a valid approval. A few bulk
+endpoints need a second grant in another area (`also`): deleting contacts in
+bulk needs write on contacts too, exporting them read on contacts, so a role
+that may run bulk jobs but not touch contacts can do neither.
 """
 
 from dataclasses import dataclass
@@ -57,6 +60,8 @@ class Endpoint:
     capability: Capability | None = None
     produces: str = "json"  # "json", "csv" or "none"
     notes: str = ""
+    # Grants needed in other areas as well, [(area, access), ...].
+    also: tuple[tuple[Area, Access], ...] = ()
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -243,18 +248,31 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(
         "activities.contact_delete", "POST", "/activities/contact_delete", Area.BULK, W,
-        CONTACT, "contacts:write", Effect.DELETES,
+        CONTACT, "contacts:write", Effect.DELETES, also=((Area.CONTACTS, W),),
         notes="contact_ids (<=500) or list_ids (<=50, deletes every member), never both.",
     ),
     Endpoint(
         "activities.contact_exports", "POST", "/activities/contact_exports", Area.BULK, W,
-        CONTACT, "contacts:write",
-        notes="All fields optional; the CSV is at the activity's _links.results.href.",
+        CONTACT, "contacts:write", also=((Area.CONTACTS, R),),
+        notes="All fields optional; the CSV is at the activity's _links.results.href. "
+        "contact_ids (<=500), tag_ids and segment_id stand alone; list_ids (<=50) "
+        "may come with status or exclude.",
     ),
     Endpoint(
         "activities.export_download", "GET", "/contact_exports/{file_export_id}", Area.BULK, R,
-        CONTACT, "contacts:write", produces="csv",
+        CONTACT, "contacts:write", produces="csv", also=((Area.CONTACTS, R),),
         notes="text/csv; the id comes from the export activity's results link.",
+    ),
+    Endpoint(
+        "activities.contacts_taggings_add", "POST", "/activities/contacts_taggings_add",
+        Area.BULK, W, CONTACT, "contacts:write", Effect.CHANGES_DATA,
+        notes="source: exactly one of contact_ids (<=500), list_ids (<=50), tag_ids "
+        "(<=50), all_active_contacts, new_subscriber; tag_ids <=50.",
+    ),
+    Endpoint(
+        "activities.contacts_taggings_remove", "POST", "/activities/contacts_taggings_remove",
+        Area.BULK, W, CONTACT, "contacts:write", Effect.CHANGES_DATA,
+        notes="The same source shapes as adding tags.",
     ),
     Endpoint(
         "activities.get", "GET", "/activities/{activity_id}", Area.BULK, R, CONTACT,
@@ -372,6 +390,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         Area.REPORTS, R, CAMPAIGN, "ui:campaign:metrics",
         notes="Comma-separated, <= 150 ids; one unknown id makes the whole call 404; "
         "partial failures come back inside the 200 as errors[].",
+    ),
+    Endpoint(
+        "reports.contact_activity_details", "GET",
+        "/reports/contact_reports/{contact_id}/activity_details", Area.REPORTS, R, CONTACT,
+        "ui:campaign:metrics",
+        notes="One contact's sends, opens, clicks, bounces and opt-outs across campaigns, "
+        "newest first; limit 1-100 (default 100). tracking_activities_list (csv) and "
+        "tracking_activity_type (repeated) are mutually exclusive, one is required. Items "
+        "carry no link, bounce code or opt-out reason. Needs contact_data, not campaign_data.",
+        # Who opened or clicked is contact-level data: contacts read as well as reports.
+        also=((Area.CONTACTS, R),),
     ),
     Endpoint(
         "reports.activity_stats", "GET",

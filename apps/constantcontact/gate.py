@@ -164,6 +164,13 @@ class ConstantContact:
                 f"Your role does not have the {entry.capability.value} capability.",
                 reason="capability_missing",
             )
+        for area, access in entry.also:
+            if not role.allows(area, access):
+                raise GrantDenied(
+                    f"Your role does not allow {access.label.lower()} access to "
+                    f"{area.label.lower()}, which this also needs.",
+                    reason="role_denies",
+                )
         try:
             connection = membership.workspace.cc_connection
         except Connection.DoesNotExist:

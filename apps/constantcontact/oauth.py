@@ -18,10 +18,12 @@ import hashlib
 import logging
 import secrets
 from urllib.parse import quote, urlencode
+from zoneinfo import available_timezones
 
 from django.utils import timezone
 
 from apps.accounts.models import Membership
+from apps.accounts.services import workspace_update_settings
 from apps.audit.services import audit_event_record
 from apps.constantcontact import client, conf, tokens
 from apps.constantcontact.catalog import SCOPES, Scope
@@ -131,10 +133,28 @@ def _read_account(*, connection: Connection, actor: Membership) -> None:
             workspace=connection.workspace, target="Constant Contact connection",
             details={"from": connection.account_id, "to": account_id},
         )
+    first_connection = not connection.account_id
     connection.account_id = account_id
     connection.account_name = str(summary.get("organization_name") or "")[:200]
     connection.account_email = str(summary.get("contact_email") or "")[:254]
     connection.save(update_fields=["account_id", "account_name", "account_email"])
+    if first_connection:
+        _adopt_account_time_zone(connection=connection, actor=actor,
+                                 zone=str(summary.get("time_zone_id") or ""))
+
+
+def _adopt_account_time_zone(*, connection: Connection, actor: Membership, zone: str) -> None:
+    """A new workspace's time zone defaults to the Constant Contact account's
+    (`time_zone_id`, an IANA name set from the account's state), so the team's
+    schedules read in local time from day one. Only while the workspace still
+    has the default UTC: a zone an admin chose is kept."""
+    workspace = connection.workspace
+    if workspace.time_zone != "UTC" or zone in ("", "UTC") or zone not in available_timezones():
+        return
+    workspace_update_settings(
+        workspace=workspace, actor=actor.user, name=workspace.name, time_zone=zone,
+        require_mfa=workspace.require_mfa,
+    )
 
 
 def oauth_disconnect(*, connection: Connection, actor: Membership) -> Connection:

@@ -100,6 +100,9 @@ def endpoint_permission(*, role: Role, entry: Endpoint) -> tuple[bool, str]:
         )
     if entry.capability is not None and not role.has_capability(entry.capability):
         return False, f"Needs the {entry.capability.value} capability."
+    for area, access in entry.also:
+        if not role.allows(area, access):
+            return False, f"Also needs {access.label.lower()} on {area.label.lower()}."
     return True, ""
 
 
@@ -249,8 +252,36 @@ def _member_counts(*, workspace: Workspace, raw: dict[str, int]) -> list[Count]:
     return counts
 
 
+# Background jobs in words. The gate counts a job under the name it acts as
+# (`<area>.<task>`, a bulk job with `#<id>`); names not listed here are spelt out.
+_JOB_WORDS = {
+    "contacts.sync": "Contacts sync",
+    "campaigns.sync": "Campaigns sync",
+    "segments.sync": "Segments sync",
+    "segments.count": "Segment counts",
+    "reports.sync": "Reporting refresh",
+    "campaigns.schedule": "Scheduling campaigns",
+    "campaigns.unschedule": "Unscheduling campaigns",
+    "campaigns.test_send": "Test sends",
+    "bulk.import": "Bulk import",
+    "bulk.export": "Bulk export",
+    "bulk.add_to_lists": "Bulk: add to lists",
+    "bulk.remove_from_lists": "Bulk: remove from lists",
+    "bulk.add_tags": "Bulk: add tags",
+    "bulk.remove_tags": "Bulk: remove tags",
+    "bulk.delete": "Bulk delete",
+}
+
+
 def _job_label(key: str) -> str:
-    return "Members on screens (interactive)" if key == INTERACTIVE_JOB else key
+    if key == INTERACTIVE_JOB:
+        return "Members on screens (interactive)"
+    name, _, number = key.partition("#")
+    words = _JOB_WORDS.get(name)
+    if words is None:
+        area, _, task = name.partition(".")
+        words = " ".join(part for part in (area.capitalize(), task.replace("_", " ")) if part)
+    return f"{words} (job {number})" if number else words
 
 
 def api_budget_summary(*, workspace: Workspace, now: datetime) -> BudgetSummary | None:

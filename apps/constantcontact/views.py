@@ -43,6 +43,7 @@ from apps.constantcontact.errors import (
     Throttled,
     UpstreamUnavailable,
 )
+from apps.constantcontact.events import announce_connected
 from apps.constantcontact.forms import ReferenceFilterForm
 from apps.constantcontact.oauth import (
     oauth_complete,
@@ -270,6 +271,7 @@ def callback(request: HtmxHttpRequest) -> HttpResponse:
         messages.error(request, "Constant Contact sent no authorization code. Connect again.")
         return back
 
+    zone_before = membership.workspace.time_zone
     try:
         conn = oauth_complete(
             connection=connection_for(workspace=membership.workspace), code=code,
@@ -292,6 +294,16 @@ def callback(request: HtmxHttpRequest) -> HttpResponse:
             "Connected to Constant Contact, but the account's details could not be read "
             "just now; the connection works all the same.",
         )
+    conn.workspace.refresh_from_db(fields=["time_zone"])
+    if conn.workspace.time_zone != zone_before:
+        messages.info(
+            request,
+            f"The workspace's time zone is now {conn.workspace.time_zone}, the Constant "
+            "Contact account's. An admin can change it in Settings.",
+        )
+    # The areas start their first syncs (apps/constantcontact/events.py) and say so.
+    for sentence in announce_connected(connection=conn, membership=membership):
+        messages.info(request, sentence)
     return back
 
 

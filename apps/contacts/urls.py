@@ -1,6 +1,6 @@
 """URLs of the contacts area; each screen module owns its own patterns."""
 
-from apps.contacts.views import contacts, custom_fields, lists, sync, tags
+from apps.contacts.views import activity, contacts, custom_fields, lists, sync, tags
 
 app_name = "contacts"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     *tags.urlpatterns,
     *custom_fields.urlpatterns,
     *sync.urlpatterns,
+    *activity.urlpatterns,
 ]

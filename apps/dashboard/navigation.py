@@ -25,10 +25,10 @@ NAV_ITEMS = (
     NavItem("Lists", "contacts:list_index", Area.LISTS),
     NavItem("Tags", "contacts:tag_index", Area.TAGS),
     NavItem("Custom fields", "contacts:custom_field_index", Area.CUSTOM_FIELDS),
-    NavItem("Segments", "dashboard:area_segments", Area.SEGMENTS),
-    NavItem("Bulk jobs", "dashboard:area_bulk", Area.BULK),
+    NavItem("Segments", "segments:segment_index", Area.SEGMENTS),
+    NavItem("Bulk jobs", "bulk:job_list", Area.BULK),
     NavItem("Campaigns", "campaigns:campaign_list", Area.CAMPAIGNS),
-    NavItem("Reports", "dashboard:area_reports", Area.REPORTS),
+    NavItem("Reports", "reporting:overview", Area.REPORTS),
     NavItem("Account", "campaigns:account", Area.ACCOUNT),
     # Readable by every role with Account read (health, budget); only admins get buttons.
     NavItem("Constant Contact", "constantcontact:connection", Area.ACCOUNT),

@@ -11,7 +11,7 @@ from apps.accounts.selectors import memberships_of
 from apps.dashboard.navigation import NAV_ITEMS
 
 # Areas whose screens have not landed yet get a page that says what they will hold.
-UNBUILT_AREAS = (Area.SEGMENTS, Area.BULK, Area.REPORTS)
+UNBUILT_AREAS: tuple[Area, ...] = ()
 
 # What each area will hold, said plainly until its screens land.
 AREA_PLANS = {

@@ -17,6 +17,7 @@ from typing import Any
 
 from apps.constantcontact.times import parse_time
 from apps.core.weburls import web_url
+from apps.mirror.criteria import CriteriaError, criteria_document, criteria_loads
 from apps.mirror.models import CampaignStatus, Contact, EmailStatus
 
 # Every sub-resource of a contact, for the GET that precedes a full-replace PUT
@@ -315,6 +316,25 @@ def custom_field_fields_from_upstream(data: dict) -> dict[str, Any]:
         "updated_upstream": parse_time(data.get("updated_at")),
         "raw": data,
     }
+
+
+def segment_fields_from_upstream(data: dict) -> dict[str, Any]:
+    """A SegmentMaster (the listing: no criteria) or SegmentDetail. `criteria` is
+    the parsed `segment_criteria` string (contract §3.5), and only mapped when the
+    payload carries it; criteria Constant Contact stores but ccadmin can't read
+    map to {} (the string stays in `raw`, and the screens say so)."""
+    fields = {
+        "name": data.get("name") or "",
+        "created_upstream": parse_time(data.get("created_at")),
+        "updated_upstream": parse_time(data.get("edited_at")),
+        "raw": data,
+    }
+    if "segment_criteria" in data:
+        try:
+            fields["criteria"] = criteria_document(criteria_loads(data["segment_criteria"]))
+        except CriteriaError:
+            fields["criteria"] = {}
+    return fields
 
 
 # --- Campaigns ----------------------------------------------------------------------

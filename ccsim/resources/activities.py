@@ -103,9 +103,14 @@ def render_activity(st, a) -> dict:
     status = {"items_total_count": total, "items_completed_count": completed}
     if kind in ("json_import", "file_import"):
         x = a["extra"]
+        # error_count is "the number of non-correctable errors"; correctable ones are
+        # "invalid email address format, birthday or anniversary format error, or
+        # does not have minimal contact information" (spec ActivityImport status).
+        correctable = sum(1 for m in a["errors"] if _correctable(m))
         status = {"items_total_count": total, "items_completed_count": completed,
                   "person_count": x.get("person_count", 0) if done else 0,
-                  "error_count": len(a["errors"]), "correctable_count": 0,
+                  "error_count": len(a["errors"]) - correctable,
+                  "correctable_count": correctable,
                   "cannot_add_to_list_count": x.get("cannot_add_to_list_count", 0) if done else 0}
     elif kind in ("add_list_memberships", "remove_list_memberships", "list_delete", "contact_delete"):
         status["list_count"] = len(a["payload"].get("list_ids") or [])
@@ -114,6 +119,12 @@ def render_activity(st, a) -> dict:
     if kind == "contact_export" and done:
         out["_links"]["results"] = {"href": f"/v3/contact_exports/{a['activity_id']}"}
     return out
+
+
+def _correctable(message: str) -> bool:
+    text = message.lower()
+    return any(word in text for word in ("invalid email", "email or sms_number is required",
+                                         "birthday", "anniversary"))
 
 
 def _created(st, a):
@@ -508,6 +519,13 @@ def _apply_export(sim, a):
                 "email_optin_source": em.get("opt_in_source"), "email_optin_date": em.get("opt_in_date"),
                 "email_optout_source": em.get("opt_out_source"), "email_optout_date": em.get("opt_out_date"),
                 "email_optout_reason": em.get("opt_out_reason"), "email_status": em.get("permission_to_send")}
+        # Custom fields by their import column name, cf:<name> (a simulator choice:
+        # the spec names no format for them in `fields`).
+        by_name = {f["name"]: f["custom_field_id"] for f in st.custom_fields.values()}
+        values = {x.get("custom_field_id"): x.get("value") for x in c.get("custom_fields") or []}
+        for f in fields:
+            if f.startswith("cf:") and f[3:] in by_name:
+                vals[f] = values.get(by_name[f[3:]])
         w.writerow([vals.get(f, c.get(f)) if vals.get(f, c.get(f)) is not None else "" for f in fields])
     st.exports[a["activity_id"]] = buf.getvalue()
 

@@ -122,13 +122,19 @@ def list_contacts(req):
     seg_members = None
     if seg_id:
         # segment_id combines only with limit (contract §3.1).
-        from .segments import evaluate_segment
+        from .segments import evaluate_segment, segment_answer_ready
         try:
             seg = st.segments.get(int(seg_id))
         except ValueError:
             seg = None
         if not seg or seg.get("_deleted"):
             raise not_found("segment")
+        if set(req.query) - {"segment_id", "limit", "cursor"}:
+            raise bad_request("segment_id can only be combined with the limit query parameter.")
+        # "the V3 API may return a 202 ... Retry sending your API request to return
+        # the completed results and a 200" (spec getContacts, segment_id).
+        if not segment_answer_ready(st, seg, req.sim.options.segment_evaluation_polls):
+            return ok({"contacts": [], "status": "processing"}, 202)
         seg_members = evaluate_segment(st, seg)
 
     list_sets = [st.list_members.get(l, set()) for l in lists]
@@ -163,7 +169,6 @@ def list_contacts(req):
     if email:
         cid = st.email_index.get(email)
         candidates = [cid] if cid else []
-        idx_of = None
     else:
         cand_set = None
         if list_sets or tag_sets or seg_members is not None:

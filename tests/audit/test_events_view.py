@@ -109,13 +109,18 @@ def test_a_member_of_two_workspaces_has_their_sign_ins_in_both(client, world):
     assert "contact.created" not in shown_actions(response)
 
 
-def test_times_are_shown_in_utc_iso_format_with_a_relative_title(admin_client, world, events_url):
+def test_times_are_shown_in_the_members_time_zone_with_utc_in_the_title(
+        admin_client, world, events_url):
+    world.admin.time_zone = "Europe/Paris"
+    world.admin.save()
     make_event(actor=world.admin, workspace=world.workspace)
 
     response = admin_client.get(events_url)
 
-    assert b'<time datetime="2025-03-10T12:00:00+00:00" title="' in response.content
-    assert b"ago\">2025-03-10T12:00:00Z</time>" in response.content
+    # 12:00 UTC on 10 March 2025 is 13:00 in Paris.
+    assert (b'<time datetime="2025-03-10T12:00:00+00:00" title="10 Mar 2025, 12:00 UTC">'
+            b"10 Mar 2025, 13:00</time>") in response.content
+    assert b"Times are in your time zone (Europe/Paris)" in response.content
 
 
 def test_details_are_shown_compactly(admin_client, world, events_url):

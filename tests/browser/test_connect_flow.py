@@ -60,6 +60,8 @@ def test_the_demo_admin_connects_in_one_click(page, sim_settings):
     page.get_by_role("button", name="Approve").click()
 
     page.get_by_text("Connected to the Constant Contact account “ccsim Demo Co”.").wait_for()
+    # The first sync starts by itself, and the page says so.
+    page.get_by_text("The first sync of contacts, lists, tags and custom fields has started").wait_for()
     assert page.url.endswith(f"/w/{workspace.slug}/constant-contact/")
     assert page.get_by_role("button", name="Reconnect").is_visible()
     connection = Connection.objects.get(workspace=workspace)

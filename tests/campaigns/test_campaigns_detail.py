@@ -42,7 +42,7 @@ def test_it_shows_the_summary_and_what_goes_out(world, campaign, login):
 
     for text in ("Big sale", "Draft", world.editor.display_name, "Everything must go",
                  "Only this week", "Acme &lt;news@acme.example&gt;", "help@acme.example",
-                 "Newsletter", "1234 members", "Unknown list l-gone"):
+                 "Newsletter", "1,234 members", "Unknown list l-gone"):
         assert text in html, text
 
 

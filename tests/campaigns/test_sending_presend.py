@@ -45,6 +45,23 @@ def test_a_ready_campaign_passes_every_check_and_shows_its_audience_size(synced_
     assert f"{expected:,} contact" in checks["audience"].message
 
 
+def test_the_audience_says_why_it_counts_fewer_than_the_lists_members(synced_world):
+    # A list page showed 104 members while this check counted 93 and never said why.
+    world = synced_world
+    campaign, _ = reviewed_campaign(world)
+    members = Contact.objects.filter(
+        workspace=world.workspace, lists__name="Newsletter", deleted_upstream__isnull=True,
+    ).distinct().count()
+
+    report, checks = checks_of(world, campaign)
+
+    left_out = members - report.audience.count
+    assert left_out > 0  # the simulator's account has unsubscribed members
+    assert report.audience.members == members
+    assert (f"The other {left_out:,} of the {members:,} members are unsubscribed or not "
+            "yet confirmed, and are left out.") in checks["audience"].message
+
+
 def test_it_refuses_an_unverified_sender(connected_world, django_capture_on_commit_callbacks):
     world = connected_world
     campaign, _ = reviewed_campaign(world)

@@ -34,7 +34,10 @@ def test_json_import_progress_and_row_errors(fresh_sim):
     assert_matches(done, "/activities/{activity_id}")
     d = done.json()
     assert d["state"] == "completed" and d["percent_done"] == 100
-    assert d["status"]["person_count"] == 50 and d["status"]["error_count"] == 2
+    # Both problems are correctable (an invalid address, no minimal contact
+    # information): error_count counts only the non-correctable (spec ActivityImport).
+    assert d["status"]["person_count"] == 50 and d["status"]["correctable_count"] == 2
+    assert d["status"]["error_count"] == 0
     assert any("Row 51" in e for e in d["activity_errors"])
     got = api.get(f"/contacts?lists={lid}&include_count=true").json()
     assert got["contacts_count"] == 50
@@ -72,7 +75,9 @@ def test_csv_file_import(fresh_sim):
     assert r.json()["source_file_name"] == "contacts.csv"
     fresh_sim.advance(5)
     d = api.get(f"/activities/{r.json()['activity_id']}").json()
-    assert d["status"]["person_count"] == 2 and d["status"]["error_count"] == 1
+    # "bad" is an invalid address: a correctable error, not counted in error_count.
+    assert d["status"]["person_count"] == 2 and d["status"]["correctable_count"] == 1
+    assert d["status"]["error_count"] == 0 and len(d["activity_errors"]) == 1
     r = api.post("/activities/contacts_file_import", json={"x": 1})
     assert r.status_code == 415
 

@@ -212,6 +212,8 @@ def test_route_table_scopes():
     for r in ROUTE_TABLE:
         if r.path.startswith("/v3/account/") and r.path != "/v3/account/user/privileges":
             assert r.scope == ("account_read" if r.method == "GET" else "account_update")
+        elif r.path.startswith("/v3/reports/contact_reports/"):
+            assert r.scope == "contact_data", r.path  # contract §3: contact reports
         elif r.path.startswith(("/v3/emails", "/v3/reports")):
             assert r.scope == "campaign_data", r.path
         elif r.path != "/v3/account/user/privileges":

@@ -57,7 +57,7 @@ def test_it_counts_calls_made_through_the_gate(admin_client, world, connection, 
     assert f"{world.editor.display_name} {2 + attempts}" in text
     assert f"{world.admin.display_name} 1" in text
     assert f"Members on screens (interactive) {2 + attempts}" in text
-    assert "lists.sync 1" in text
+    assert "Lists sync 1" in text  # job names in words, not "lists.sync"
     assert f"Throttled by Constant Contact (429 throttled) {attempts}" in text
 
 
@@ -158,3 +158,19 @@ def test_outsiders_get_404(client, world):
     client.force_login(world.outsider)
 
     assert client.get(url(world)).status_code == 404
+
+
+def test_job_names_read_as_words_and_the_card_can_wrap_them(admin_client, world):
+    budget = api_budget()
+    budget.record_call(area="contacts", member=str(world.admin.pk), job="contacts.sync", attempts=3)
+    budget.record_call(area="contacts", member=str(world.admin.pk),
+                       job="bulk.remove_from_lists#42", attempts=2)
+    budget.record_call(area="campaigns", member=str(world.admin.pk), job="campaigns.test_send",
+                       attempts=1)
+
+    text = text_of(admin_client.get(url(world)))
+
+    assert "Contacts sync 3" in text
+    assert "Bulk: remove from lists (job 42) 2" in text
+    assert "Test sends 1" in text
+    assert "contacts.sync" not in text and "bulk.remove_from_lists" not in text

@@ -117,6 +117,50 @@ def test_an_admin_connects_in_one_click_through_the_simulator(admin_client, worl
     assert "Reconnect" in html and "Disconnect" in html
 
 
+def test_connecting_starts_the_first_syncs_and_says_so(admin_client, world, sim_settings,
+                                                       django_capture_on_commit_callbacks):
+    # Without this, Contacts showed 0 until someone found "Sync now".
+    from apps.mirror.models import SyncRun
+
+    authorize_url = start_connect(admin_client, world)
+    with django_capture_on_commit_callbacks(execute=True):
+        callback(admin_client, approve(authorize_url))
+
+    runs = SyncRun.objects.filter(workspace=world.workspace)
+    assert {(r.scope, r.kind) for r in runs} == {("contacts", "full"), ("campaigns", "full")}
+    assert all(r.requested_by == world.admin for r in runs)
+    html = admin_client.get(page_url(world)).content.decode()
+    assert "The first sync of contacts, lists, tags and custom fields has started" in html
+
+    # A reconnect later starts nothing new: the workspace has been synced.
+    with django_capture_on_commit_callbacks(execute=True):
+        callback(admin_client, approve(start_connect(admin_client, world)))
+    assert SyncRun.objects.filter(workspace=world.workspace).count() == runs.count()
+
+
+def test_the_first_connection_adopts_the_accounts_time_zone(admin_client, world, sim_settings):
+    assert world.workspace.time_zone == "UTC"  # the default, never chosen
+
+    callback(admin_client, approve(start_connect(admin_client, world)))
+
+    world.workspace.refresh_from_db()
+    assert world.workspace.time_zone == "US/Eastern"  # the simulated account's time_zone_id
+    assert AuditEvent.objects.filter(action="workspace.settings_changed",
+                                     workspace=world.workspace).exists()
+    html = admin_client.get(page_url(world)).content.decode()
+    assert "The workspace&#x27;s time zone is now US/Eastern" in html
+
+
+def test_a_time_zone_an_admin_chose_is_kept(admin_client, world, sim_settings):
+    world.workspace.time_zone = "Europe/Paris"
+    world.workspace.save()
+
+    callback(admin_client, approve(start_connect(admin_client, world)))
+
+    world.workspace.refresh_from_db()
+    assert world.workspace.time_zone == "Europe/Paris"
+
+
 def test_connect_keeps_a_single_use_attempt_in_the_session(admin_client, world, sim_settings):
     authorize_url = start_connect(admin_client, world)
 

@@ -4,8 +4,9 @@ the row marked removed, as a sync with status=all would leave it."""
 from django.urls import reverse
 import pytest
 
-from apps.contacts.selectors.contacts import ContactFilters, contact_count, contact_filter
+from apps.contacts.selectors.contacts import contact_count
 from apps.mirror.models import Contact
+from apps.mirror.selectors.contacts import ContactFilters, contact_filter
 from tests.contacts.contact_support import (
     mirror_collections,
     mirror_contact,

@@ -8,15 +8,14 @@ from django.test.utils import CaptureQueriesContext
 import pytest
 
 from apps.contacts.selectors.contacts import (
-    ContactFilters,
     Cursor,
     Sort,
     contact_count,
     contact_count_invalidate,
-    contact_filter,
     contact_page,
 )
 from apps.mirror.models import Contact
+from apps.mirror.selectors.contacts import ContactFilters, contact_filter
 from tests.factories import (
     ContactFactory,
     ContactListFactory,
@@ -78,7 +77,7 @@ def test_search_matches_starts_of_addresses_and_names(world):
 @pytest.mark.parametrize("small_set", [0, 5000])
 def test_filters_by_list_tag_and_status(world, monkeypatch, small_set):
     # Both plans (the set read first, or probed while walking): the same answer.
-    from apps.contacts.selectors import contacts as selectors
+    from apps.mirror.selectors import contacts as selectors
 
     monkeypatch.setattr(selectors, "SMALL_SET", small_set)
     ws = world.workspace

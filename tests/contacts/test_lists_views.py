@@ -68,7 +68,7 @@ def test_the_list_page_shows_its_members_a_page_at_a_time(as_viewer, connected_w
     html = response.content.decode()
     assert response.status_code == 200
     assert members[0].email in html
-    assert f"Members here:</span> {len(members)}" in html
+    assert f"Members:</span> {len(members)}" in html
     # A stale or hand-made cursor is just the first page again, never an error.
     detail = url(cw, "list_detail", list_id=newsletter.pk)
     assert as_viewer.get(detail + "?after=x").status_code == 200
@@ -325,3 +325,26 @@ def test_a_refused_delete_is_explained_and_the_list_stays(as_editor, connected_w
     assert response.status_code == 200
     assert "did not answer in time" in response.content.decode()
     assert ContactList.objects.get(pk=lists["VIP"].pk).delete_activity_id == ""
+
+
+def test_the_list_page_says_one_member_count_and_who_cannot_receive_email(as_viewer,
+                                                                          connected_world):
+    # It used to say "Members (Constant Contact): 0 · Members here: 1" after a
+    # contact was added here, and never why a campaign's check counted fewer.
+    from apps.mirror.models import EmailStatus
+    from tests.factories import ContactFactory, ContactListFactory, ListMembershipFactory
+
+    cw = connected_world
+    vip = ContactListFactory(workspace=cw.workspace, name="VIP", membership_count=0)
+    for n in range(1_203):
+        status = EmailStatus.UNSUBSCRIBED if n < 11 else EmailStatus.EXPLICIT
+        contact = ContactFactory(workspace=cw.workspace, email_status=status)
+        ListMembershipFactory(contact=contact, contact_list=vip)
+
+    text = " ".join(as_viewer.get(url(cw, "list_detail", list_id=vip.pk))
+                    .content.decode().split())
+
+    assert ("Members:</span> 1,203, of whom 1,192 can receive email "
+            "(11 unsubscribed or not yet confirmed)") in text
+    assert "Constant Contact counted 0 at the last sync" in text
+    assert "Members here" not in text and "Members (Constant Contact)" not in text

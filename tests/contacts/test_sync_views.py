@@ -161,7 +161,23 @@ def test_an_editor_starts_a_sync_and_lands_on_its_progress(
     run = SyncRun.objects.get()
     assert run.status == SyncRun.Status.SUCCEEDED
     html = answer.content.decode()
-    assert "Incremental sync started." in html
+    # Nothing to be incremental from yet: the first "Sync now" reads everything and
+    # says so (it used to say "Incremental sync started" for what ran as a full sync).
+    assert run.kind == SyncRun.Kind.FULL
+    assert "Full sync started." in html and "Incremental sync started." not in html
+
+
+def test_sync_now_after_a_first_sync_is_incremental(
+    connected_world, run_sync, as_user, django_capture_on_commit_callbacks
+):
+    run_sync("full")
+    client = as_user(connected_world, "editor")
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(url(connected_world, "sync_start"), {"kind": "incremental"},
+                             follow=True)
+
+    assert SyncRun.objects.latest("pk").kind == SyncRun.Kind.INCREMENTAL
+    assert "Incremental sync started." in answer.content.decode()
 
 
 def test_a_second_start_while_one_runs_shows_the_running_one(connected_world, as_user):
@@ -228,6 +244,35 @@ def test_the_progress_partial_answers_286_once_the_run_is_done(
     assert answer.status_code == 286
     html = answer.content.decode()
     assert "Succeeded" in html and "hx-trigger" not in html
+
+
+def test_the_final_answer_updates_the_whole_screen_so_it_never_contradicts_itself(
+    connected_world, as_user, django_capture_on_commit_callbacks
+):
+    # The page as it was while the first sync ran ...
+    client = as_user(connected_world, "editor")
+    with django_capture_on_commit_callbacks() as queued:
+        client.post(url(connected_world, "sync_start"), {"kind": "full"})
+    run = SyncRun.objects.get()
+    during = client.get(url(connected_world)).content.decode()
+    assert "Syncing now" in during and "the first sync is reading everything" in during
+    # ... and the poll's answer once it has succeeded.
+    for start_the_task in queued:
+        start_the_task()
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+
+    answer = client.get(url(connected_world, "sync_status", run_id=run.pk),
+                        HTTP_HX_REQUEST="true")
+
+    assert answer.status_code == 286
+    html = answer.content.decode()
+    assert html.lstrip().startswith('<div id="sync-live"')
+    # The freshness line, the run and the recent runs all say it finished.
+    assert "Syncing now" not in html and "Never synced" not in html
+    assert "Synced <time" in html
+    assert "Running" not in html and "Queued" not in html
+    assert html.count("Succeeded") == 2  # the run's badge and its row
 
 
 def test_another_workspaces_run_is_404(connected_world, as_user):

@@ -18,7 +18,8 @@ from apps.accounts.models import Membership, Role
 from apps.accounts.services import invitation_create, role_save
 from apps.campaigns.models import SendJob
 from apps.dashboard.views import UNBUILT_AREAS
-from apps.mirror.models import SyncRun
+from apps.mirror.models import Segment, SyncRun
+from apps.segments.models import SegmentCount
 from tests.factories import (
     CampaignFactory,
     ContactFactory,
@@ -84,6 +85,37 @@ def _tag(fx):
 
 def _field(fx):
     return {"field_id": fx.custom_field.pk}
+
+
+def _segment(fx):
+    return {"segment_id": fx.segment.pk}
+
+
+def _segment_count(fx):
+    return {"segment_id": fx.segment.pk, "count_id": fx.segment_count.pk}
+
+
+def _bulk_job(fx):
+    from apps.bulk.models import BulkJob
+
+    return BulkJob.objects.create(workspace=fx.world.workspace, kind=BulkJob.Kind.DELETE,
+                                  state=BulkJob.State.SUCCEEDED, created_by=fx.world.editor,
+                                  title="Delete 1 chosen contact")
+
+
+def _bulk_file(fx):
+    from apps.bulk.models import BulkFile
+
+    return BulkFile.objects.create(job=_bulk_job(fx), kind=BulkFile.Kind.SNAPSHOT,
+                                   name="snapshot.csv", rows=1,
+                                   content=b"email_address,first_name\na@example.com,A\n")
+
+
+def _bulk_draft(fx):
+    from apps.bulk.services.imports import import_draft_create
+
+    return import_draft_create(workspace=fx.world.workspace, user=fx.world.editor,
+                               name="leads.csv", data=b"email,first_name\na@example.com,A\n")
 
 
 def _area(area: Area, access: Access = Access.READ, **more) -> dict:
@@ -162,6 +194,45 @@ EXPECTED: dict[str, Rule] = {
                                        kwargs=_field),
     "contacts:custom_field_delete": Rule(**_area(Area.CUSTOM_FIELDS, Access.WRITE),
                                          kwargs=_field),
+    "segments:segment_index": Rule(**_area(Area.SEGMENTS)),
+    "segments:segment_detail": Rule(**_area(Area.SEGMENTS), kwargs=_segment),
+    "segments:segment_create": Rule(**_area(Area.SEGMENTS, Access.WRITE)),
+    "segments:segment_edit": Rule(**_area(Area.SEGMENTS, Access.WRITE), kwargs=_segment),
+    "segments:segment_rename": Rule(**_area(Area.SEGMENTS, Access.WRITE), kwargs=_segment),
+    "segments:segment_delete": Rule(**_area(Area.SEGMENTS, Access.WRITE), kwargs=_segment),
+    "segments:segment_count": Rule(**_area(Area.SEGMENTS), method="post", kwargs=_segment),
+    "segments:segment_count_status": Rule(**_area(Area.SEGMENTS), kwargs=_segment_count),
+    "segments:segments_sync": Rule(**_area(Area.SEGMENTS, Access.WRITE), method="post"),
+    "segments:segments_sync_status": Rule(**_area(Area.SEGMENTS)),
+    # Reports
+    "contacts:contact_activity_read": Rule(**_area(Area.CONTACTS), method="post",
+                                           kwargs=_contact),
+    "reporting:overview": Rule(**_area(Area.REPORTS)),
+    "reporting:compare": Rule(**_area(Area.REPORTS)),
+    "reporting:campaign_report": Rule(**_area(Area.REPORTS), kwargs=_campaign),
+    "reporting:campaign_refresh": Rule(**_area(Area.REPORTS, Access.WRITE), method="post",
+                                       kwargs=_campaign),
+    "reporting:refresh_all": Rule(**_area(Area.REPORTS, Access.WRITE), method="post"),
+    # Bulk jobs (a draft per request: discarding one deletes it)
+    "bulk:job_list": Rule(**_area(Area.BULK)),
+    "bulk:job_detail": Rule(**_area(Area.BULK), kwargs=lambda fx: {"job_id": _bulk_job(fx).pk}),
+    "bulk:job_progress": Rule(**_area(Area.BULK), kwargs=lambda fx: {"job_id": _bulk_job(fx).pk}),
+    "bulk:job_cancel": Rule(**_area(Area.BULK, Access.WRITE), method="post",
+                            kwargs=lambda fx: {"job_id": _bulk_job(fx).pk}),
+    "bulk:job_rows_csv": Rule(**_area(Area.BULK),
+                              kwargs=lambda fx: {"job_id": _bulk_job(fx).pk}),
+    "bulk:file_download": Rule(**_area(Area.BULK),
+                               kwargs=lambda fx: {"file_id": _bulk_file(fx).pk}),
+    "bulk:snapshot_reimport": Rule(**_area(Area.BULK, Access.WRITE), method="post",
+                                   kwargs=lambda fx: {"file_id": _bulk_file(fx).pk}),
+    "bulk:import_upload": Rule(**_area(Area.BULK, Access.WRITE)),
+    "bulk:import_map": Rule(**_area(Area.BULK, Access.WRITE),
+                            kwargs=lambda fx: {"job_id": _bulk_draft(fx).pk}),
+    "bulk:import_review": Rule(**_area(Area.BULK, Access.WRITE),
+                               kwargs=lambda fx: {"job_id": _bulk_draft(fx).pk}),
+    "bulk:import_discard": Rule(**_area(Area.BULK, Access.WRITE), method="post",
+                                kwargs=lambda fx: {"job_id": _bulk_draft(fx).pk}),
+    "bulk:action": Rule(**_area(Area.BULK, Access.WRITE)),
     "accounts:members": Rule(**ADMIN),
     "accounts:invite": Rule(**ADMIN),
     "accounts:member_role": Rule(**ADMIN, method="post", kwargs=_member),
@@ -230,6 +301,9 @@ class Fixtures:
         self.job = SendJobFactory(campaign=self.campaign, kind=SendJob.Kind.TEST_SEND,
                                   requested_by=world.editor, status=SendJob.Status.SUCCEEDED)
         self.sync_run = SyncRunFactory(workspace=ws, status=SyncRun.Status.SUCCEEDED)
+        self.segment = Segment.objects.create(workspace=ws, cc_id="1", name="Recent buyers")
+        self.segment_count = SegmentCount.objects.create(workspace=ws, segment=self.segment,
+                                                         status=SegmentCount.Status.DONE, count=3)
         self.invitation, self.token = invitation_create(
             workspace=world.workspace, email="new@example.com",
             role=world.roles["viewer"], invited_by=world.admin,

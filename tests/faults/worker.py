@@ -29,7 +29,7 @@ GONE_TIMEOUT = 10
 
 
 class CeleryWorker:
-    """One `celery worker` process group consuming the interactive and default queues."""
+    """One `celery worker` process group consuming the interactive, default and bulk queues."""
 
     def __init__(self, *, env: dict[str, str], log_path: Path, name: str):
         self.env = env
@@ -41,7 +41,7 @@ class CeleryWorker:
     def start(self) -> "CeleryWorker":
         command = [
             sys.executable, "-m", "celery", "-A", "ccadmin", "worker",
-            "-Q", "interactive,default", "--hostname", f"{self.name}@%h",
+            "-Q", "interactive,default,bulk", "--hostname", f"{self.name}@%h",
             # One pool process, like a small production worker; the pool is prefork,
             # so a kill takes down a parent and its child, as it would in production.
             "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",

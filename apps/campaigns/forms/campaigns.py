@@ -12,7 +12,7 @@ from datetime import tzinfo
 from django import forms
 from django.utils import timezone
 
-from apps.campaigns.html_checks import MAX_HTML_LENGTH, html_problems
+from apps.campaigns.html_checks import html_problems
 from apps.campaigns.selectors.campaigns import DEFAULT_SORT, STATUS_ALL
 from apps.campaigns.services.campaigns import EmailDraft
 from apps.constantcontact.errors import ConstantContactError, ValidationError
@@ -72,10 +72,23 @@ class CampaignEmailForm(forms.Form):
         help_text="The short line many inboxes show after the subject.",
     )
     html_content = forms.CharField(
-        label="HTML content", max_length=MAX_HTML_LENGTH, strip=False,
+        # No max_length: the limit is checked in clean_html_content with a message
+        # that reads well (html_problems), and a textarea maxlength would silently cut
+        # a pasted email short.
+        label="HTML content", strip=False,
         widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}),
         help_text="The whole email as HTML. It must contain [[trackingImage]] inside <body>, "
         "where Constant Contact puts its open-tracking image.",
+    )
+    # Lists or one segment, never both (spec EmailCampaignActivity.segment_ids).
+    audience = forms.ChoiceField(
+        label="Send to", required=False, widget=forms.RadioSelect,
+        choices=(("lists", "Contact lists"), ("segment", "A segment")),
+    )
+    segment_id = forms.ChoiceField(
+        label="Send to this segment", required=False,
+        help_text="Constant Contact works out who is in the segment when the email goes out. "
+        "The size shown is an estimate from this dashboard's copy of the account.",
     )
     contact_list_ids = forms.MultipleChoiceField(
         label="Send to these lists", required=False,
@@ -89,8 +102,10 @@ class CampaignEmailForm(forms.Form):
     )
 
     def __init__(self, *args, senders: list[str], lists: list[tuple[str, str]],
-                 zone: tzinfo, zone_name: str, **kwargs):
+                 zone: tzinfo, zone_name: str, segments: list[tuple[str, str]] = (),
+                 **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["segment_id"].choices = [("", "Choose a segment"), *segments]
         self.zone = zone
         choices = [("", "Choose an address")] + [(a, a) for a in senders]
         for name in ("from_email", "reply_to_email"):
@@ -114,6 +129,16 @@ class CampaignEmailForm(forms.Form):
             raise forms.ValidationError(problems)
         return html
 
+    def clean(self):
+        data = super().clean()
+        if data.get("audience") == "segment":
+            if not data.get("segment_id"):
+                self.add_error("segment_id", "Choose the segment to send to, or send to lists.")
+            data["contact_list_ids"] = []
+        else:
+            data["audience"], data["segment_id"] = "lists", ""
+        return data
+
     def clean_planned_send_at(self):
         value = self.cleaned_data.get("planned_send_at")
         if value is not None and value <= timezone.now():
@@ -134,6 +159,7 @@ class CampaignEmailForm(forms.Form):
             html_content=data["html_content"],
             contact_list_ids=list(data.get("contact_list_ids") or []),
             planned_send_at=data.get("planned_send_at"),
+            segment_id=data.get("segment_id") or "",
         )
 
     def add_upstream_error(self, error: ConstantContactError) -> None:
@@ -167,6 +193,8 @@ def _field_for(message: str, key: str) -> str | None:
         return "from_name"
     if "preheader" in text:
         return "preheader"
+    if "segment" in text:
+        return "segment_id"
     if "contact_list" in text or "recipients" in key:
         return "contact_list_ids"
     return None

@@ -14,6 +14,7 @@ from apps.accounts.models import Workspace
 from apps.mirror.models import Campaign, CampaignStatus, EmailActivity, SyncRun
 from apps.mirror.selectors.audience import lists_by_cc_id, lists_open_for_use
 from apps.mirror.selectors.runs import Freshness, sync_freshness, sync_run_latest
+from apps.mirror.selectors.segments import segment_estimate, segments_by_cc_id, segments_of
 
 SYNC_SCOPE = SyncRun.Scope.CAMPAIGNS
 
@@ -99,7 +100,12 @@ class AudienceList:
 def campaign_audience(*, workspace: Workspace, email: EmailActivity | None) -> list[AudienceList]:
     """The email's lists with their names and mirrored sizes, in name order; a
     list the mirror doesn't know (deleted since, or not synced yet) by its id."""
-    if email is None or not email.contact_list_ids:
+    if email is None:
+        return []
+    if email.segment_ids:
+        # A segment instead of lists: its name, and the estimate of who can be emailed.
+        return [_audience_segment(workspace, str(cc_id)) for cc_id in email.segment_ids]
+    if not email.contact_list_ids:
         return []
     ids = [str(i) for i in email.contact_list_ids]
     known = lists_by_cc_id(workspace=workspace, cc_ids=ids)
@@ -109,6 +115,15 @@ def campaign_audience(*, workspace: Workspace, email: EmailActivity | None) -> l
         for i in ids
     ]
     return sorted(audience, key=lambda a: (not a.known, a.name.lower()))
+
+
+def _audience_segment(workspace: Workspace, cc_id: str) -> AudienceList:
+    segment = segments_by_cc_id(workspace=workspace, cc_ids=[cc_id]).get(cc_id)
+    if segment is None:
+        return AudienceList(cc_id=cc_id, name=f"Unknown segment {cc_id}", size=None, known=False)
+    estimate = segment_estimate(segment=segment, sendable_only=True)
+    return AudienceList(cc_id=cc_id, name=f"Segment “{segment.name}”", size=estimate.count,
+                        known=True)
 
 
 def audience_list_choices(*, workspace: Workspace, selected: list[str] | None = None
@@ -125,6 +140,21 @@ def audience_list_choices(*, workspace: Workspace, selected: list[str] | None = 
     for cc_id in selected or []:
         if str(cc_id) not in seen:
             choices.append((str(cc_id), f"Unknown list {cc_id}"))
+    return choices
+
+
+def audience_segment_choices(*, workspace: Workspace, selected: str = ""
+                             ) -> list[tuple[str, str]]:
+    """(segment id, label) for the editor's segment picker, from the mirror floor,
+    each with its estimated number of contacts who can be emailed; a chosen segment
+    the mirror doesn't know is kept, so saving never drops it silently."""
+    choices = []
+    for segment in segments_of(workspace=workspace):
+        estimate = segment_estimate(segment=segment, sendable_only=True)
+        size = f" (about {estimate.count:,})" if estimate.known else ""
+        choices.append((segment.cc_id, f"{segment.name}{size}"))
+    if selected and selected not in {cc_id for cc_id, _ in choices}:
+        choices.append((selected, f"Unknown segment {selected}"))
     return choices
 
 

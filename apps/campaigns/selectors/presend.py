@@ -27,11 +27,13 @@ from apps.constantcontact.explain import upstream_error_message
 from apps.constantcontact.gate import ConstantContact
 from apps.mirror.models import EmailActivity
 from apps.mirror.selectors.audience import (
+    contacts_in_lists,
     lists_by_cc_id,
     lists_have_members,
     lists_member_total,
     sendable_contacts_in_lists,
 )
+from apps.mirror.selectors.segments import segment_estimate, segments_by_cc_id
 
 # Custom-code emails (format_type 5) must carry the tracking image themselves;
 # Constant Contact's own editor (4) inserts it (contract §3.7).
@@ -52,8 +54,12 @@ class Audience:
 
     names: list[str] = field(default_factory=list)
     count: int | None = None
+    # The lists' members in the mirror, sendable or not (counted_from "contacts"):
+    # the difference from `count` is said on screen, so it adds up with the list pages.
+    members: int | None = None
     # How the count was made: "contacts" (mirrored subscribed contacts), "lists"
-    # (the lists' member counts, which include unsubscribed ones) or "" (unknown).
+    # (the lists' member counts, which include unsubscribed ones), "segment" (the
+    # mirror's estimate of the segment's subscribed contacts) or "" (unknown).
     counted_from: str = ""
 
     @property
@@ -86,12 +92,25 @@ def email_audience(*, email: EmailActivity) -> Audience:
     segment_ids = [str(value) for value in email.segment_ids or []]
     lists = lists_by_cc_id(workspace=workspace_id, cc_ids=list_ids)
     audience = Audience(names=[lists[i].name if i in lists else f"List {i}" for i in list_ids])
-    audience.names += [f"Segment {i}" for i in segment_ids]
-    if segment_ids or not list_ids:
-        # A segment's size is only known when Constant Contact evaluates it.
+    if segment_ids:
+        # One segment (never with lists): counted from the mirror floor, the contacts
+        # its rules select who can be emailed. Constant Contact evaluates it again
+        # when it sends; unknown when the mirror can't evaluate a rule.
+        segments = segments_by_cc_id(workspace=workspace_id, cc_ids=segment_ids)
+        audience.names += [f"Segment “{segments[i].name}”" if i in segments
+                           else f"Segment {i}" for i in segment_ids]
+        if len(segments) == len(segment_ids):
+            counts = [segment_estimate(segment=row, sendable_only=True) for row in
+                      segments.values()]
+            if all(estimate.known for estimate in counts):
+                audience.count = sum(estimate.count for estimate in counts)
+                audience.counted_from = "segment"
+        return audience
+    if not list_ids:
         return audience
     if lists_have_members(workspace=workspace_id, cc_ids=list_ids):
         audience.count = sendable_contacts_in_lists(workspace=workspace_id, cc_ids=list_ids)
+        audience.members = contacts_in_lists(workspace=workspace_id, cc_ids=list_ids)
         audience.counted_from = "contacts"
     elif len(lists) == len(list_ids) and all(
         row.membership_count is not None for row in lists.values()
@@ -165,9 +184,13 @@ def presend_checks(*, email: EmailActivity, cc: ConstantContact, now: datetime,
                             f"{audience.label}; its size is not known here until contacts "
                             "are synced."))
     else:
+        left_out = (audience.members or 0) - audience.count
         checks.append(Check("audience", "Audience", True,
                             f"{audience.label}: {audience.count:,} contact"
-                            f"{'' if audience.count == 1 else 's'}."))
+                            f"{'' if audience.count == 1 else 's'} who can receive email."
+                            + (f" The other {left_out:,} of the {audience.members:,} members "
+                               "are unsubscribed or not yet confirmed, and are left out."
+                               if left_out > 0 else "")))
 
     # Tracking image.
     problem = (tracking_image_problem(email.html_content)

@@ -87,6 +87,8 @@ class EmailDraft:
     html_content: str
     contact_list_ids: list[str]
     planned_send_at: datetime | None  # ccadmin's own; None: "as soon as scheduled"
+    # One segment instead of lists (its segment_id, as text); "" when lists are chosen.
+    segment_id: str = ""
 
 
 def _gate(workspace: Workspace, membership: Membership) -> ConstantContact:
@@ -169,7 +171,12 @@ def _merged_activity(current: dict, draft: EmailDraft) -> dict:
         preheader=draft.preheader,
         html_content=draft.html_content,
     )
-    if draft.contact_list_ids:
+    if draft.segment_id:
+        # "an array containing a single segment_id" (an integer), and no lists with it
+        # (spec EmailCampaignActivity.segment_ids).
+        body["segment_ids"] = [int(draft.segment_id)]
+        body["contact_list_ids"] = []
+    elif draft.contact_list_ids:
         # Lists or a segment, never both (contract §3.7): choosing lists replaces
         # a segment set in Constant Contact's own app.
         body["contact_list_ids"] = list(draft.contact_list_ids)
@@ -218,7 +225,8 @@ def campaign_create(
     audit_event_record(
         action="campaign.created", actor=membership.user, workspace=workspace,
         target=campaign.audit_target,
-        details={"name": campaign.name, "lists": len(draft.contact_list_ids)},
+        details={"name": campaign.name, "lists": len(draft.contact_list_ids),
+                 **({"segment": draft.segment_id} if draft.segment_id else {})},
     )
 
     # Until the activity is read back, the mirror holds what Constant Contact accepted.
@@ -234,7 +242,7 @@ def campaign_create(
         current = cc.call("emails.activity_get", campaign_activity_id=campaign.primary_activity_id,
                           params={"include": ACTIVITY_INCLUDE}).data or {}
         data = current
-        if draft.contact_list_ids:
+        if draft.contact_list_ids or draft.segment_id:
             body = _merged_activity(current, draft)
             put = cc.call("emails.activity_update",
                           campaign_activity_id=campaign.primary_activity_id, json=body).data

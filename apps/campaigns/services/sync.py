@@ -47,6 +47,7 @@ from apps.constantcontact.gate import ConstantContact
 from apps.constantcontact.times import format_time
 from apps.mirror.mapping import ACTIVITY_INCLUDE, schedule_from_upstream
 from apps.mirror.models import Campaign, CampaignStatus, EmailActivity, SyncRun
+from apps.mirror.selectors.runs import sync_freshness
 from apps.mirror.services import runs
 from apps.mirror.services.campaigns import (
     campaign_mirror_save,
@@ -79,6 +80,17 @@ def campaigns_sync_start(
     the one already queued or running. Returns (run, created)."""
     return runs.sync_run_start(workspace=workspace, scope=SCOPE, kind=kind,
                                membership=membership, scheduled=scheduled)
+
+
+def campaigns_sync_first(*, workspace: Workspace, membership: Membership) -> SyncRun | None:
+    """Start the workspace's first campaigns sync, unless one has run or is running.
+    Returns the new run, or None when nothing was started."""
+    freshness = sync_freshness(workspace=workspace, scope=SCOPE)
+    if not freshness.never_synced or freshness.active is not None:
+        return None
+    run, created = campaigns_sync_start(workspace=workspace, kind=SyncRun.Kind.FULL,
+                                        membership=membership)
+    return run if created else None
 
 
 def campaigns_sync_schedule_all() -> list[SyncRun]:

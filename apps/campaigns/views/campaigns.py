@@ -40,9 +40,10 @@ from apps.campaigns.forms.campaigns import (
     CampaignFilterForm,
     CampaignRenameForm,
 )
-from apps.campaigns.html_checks import TRACKING_IMAGE
+from apps.campaigns.html_checks import TRACKING_IMAGE, html_too_long_message
 from apps.campaigns.selectors.campaigns import (
     audience_list_choices,
+    audience_segment_choices,
     campaign_audience,
     campaign_deletable_reason,
     campaign_editable_reason,
@@ -57,6 +58,7 @@ from apps.campaigns.views.panels import campaign_panels
 from apps.constantcontact.errors import Conflict, ConstantContactError, ValidationError
 from apps.constantcontact.explain import upstream_error_message
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
+from apps.core.uploads import reports_oversized_post
 from apps.core.timezones import member_zone_name, zone_named
 from apps.mirror.models import Campaign, SyncRun
 
@@ -186,7 +188,7 @@ def campaign_detail(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
 # --- Create and edit -------------------------------------------------------------
 
 def _editor_form(request: HttpRequest, form_class, *, data=None, initial=None,
-                 selected: list[str] | None = None):
+                 selected: list[str] | None = None, segment: str = ""):
     senders = services.sender_addresses_verified(
         workspace=request.workspace, membership=request.membership
     )
@@ -194,6 +196,7 @@ def _editor_form(request: HttpRequest, form_class, *, data=None, initial=None,
     form = form_class(
         data, initial=initial, senders=senders.addresses,
         lists=audience_list_choices(workspace=request.workspace, selected=selected),
+        segments=audience_segment_choices(workspace=request.workspace, selected=segment),
         zone=zone_named(zone_name), zone_name=zone_name,
     )
     return form, senders
@@ -210,15 +213,26 @@ def _upstream_form_error(form: CampaignEmailForm, exc: ConstantContactError, *,
     form.add_upstream_error(exc)
 
 
+def _oversized_message(request: HttpRequest) -> str:
+    # The body was too big for Django to read at all (apps/core/uploads.py): the form
+    # comes back as it was last saved, with the limit the member ran into.
+    if not request.oversized_post:
+        return ""
+    return html_too_long_message(int(request.META.get("CONTENT_LENGTH") or 0), approximate=True)
+
+
+@reports_oversized_post
 @require_http_methods(["GET", "POST"])
 @workspace_view(Area.CAMPAIGNS, Access.WRITE)
 def campaign_create(request: HtmxHttpRequest) -> HttpResponse:
+    oversized = _oversized_message(request)
     form, senders = _editor_form(
-        request, CampaignCreateForm, data=request.POST or None,
-        initial={"html_content": _starter_html()},
+        request, CampaignCreateForm, data=(request.POST or None) if not oversized else None,
+        initial={"html_content": _starter_html(), "audience": "lists"},
         selected=request.POST.getlist("contact_list_ids"),
+        segment=request.POST.get("segment_id", ""),
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not oversized and form.is_valid():
         try:
             campaign = services.campaign_create(
                 workspace=request.workspace, membership=request.membership,
@@ -234,7 +248,7 @@ def campaign_create(request: HtmxHttpRequest) -> HttpResponse:
             return redirect(_url(request, "campaign_detail", campaign_id=campaign.pk))
     return render(request, "campaigns/campaigns/form.html", {
         "form": form, "senders": senders, "campaign": None, "blocked": "",
-        "tracking_image": TRACKING_IMAGE,
+        "tracking_image": TRACKING_IMAGE, "oversized": oversized,
     })
 
 
@@ -261,10 +275,13 @@ def _edit_initial(request: HttpRequest, campaign: Campaign) -> dict:
         "reply_to_email": email.reply_to_email.lower(), "subject": email.subject,
         "preheader": email.preheader, "html_content": email.html_content,
         "contact_list_ids": [str(i) for i in email.contact_list_ids or []],
+        "audience": "segment" if email.segment_ids else "lists",
+        "segment_id": str(email.segment_ids[0]) if email.segment_ids else "",
         "planned_send_at": planned,
     }
 
 
+@reports_oversized_post
 @require_http_methods(["GET", "POST"])
 @workspace_view(Area.CAMPAIGNS, Access.WRITE)
 def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
@@ -278,11 +295,14 @@ def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
         })
     selected = (request.POST.getlist("contact_list_ids") if request.method == "POST"
                 else [str(i) for i in (email.contact_list_ids if email else [])])
+    segment = (request.POST.get("segment_id", "") if request.method == "POST"
+               else str(email.segment_ids[0]) if email and email.segment_ids else "")
+    oversized = _oversized_message(request)
     form, senders = _editor_form(
-        request, CampaignEmailForm, data=request.POST or None,
-        initial=_edit_initial(request, campaign), selected=selected,
+        request, CampaignEmailForm, data=(request.POST or None) if not oversized else None,
+        initial=_edit_initial(request, campaign), selected=selected, segment=segment,
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not oversized and form.is_valid():
         try:
             campaign = services.campaign_update(
                 campaign=campaign, membership=request.membership, draft=form.draft(),
@@ -298,7 +318,7 @@ def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
     return render(request, "campaigns/campaigns/form.html", {
         "form": form, "senders": senders, "campaign": campaign, "email": email,
         "blocked": blocked, "tracking_image": TRACKING_IMAGE,
-        "has_segment": bool(email and email.segment_ids),
+        "has_segment": bool(email and email.segment_ids), "oversized": oversized,
     })
 
 

@@ -15,7 +15,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from apps.contacts.selectors.contacts import STATUS_CHOICES, Sort
+from apps.contacts.selectors.contacts import Sort
 from apps.contacts.selectors.custom_fields import custom_field_choices
 from apps.contacts.services.contacts import (
     ADDRESS_PARTS,
@@ -25,6 +25,7 @@ from apps.contacts.services.contacts import (
     custom_field_key,
 )
 from apps.mirror.models import ContactList, CustomField, Tag
+from apps.mirror.selectors.contacts import STATUS_CHOICES
 
 EMPTY = ("", "—")
 MONTHS = [EMPTY] + [(str(m), name) for m, name in enumerate(

@@ -3,11 +3,10 @@ over the mirror, and one contact with its lists, tags and custom fields.
 
 Nothing here calls Constant Contact: browsing contacts costs no API quota.
 
-Search is by prefix, not substring: an address that starts with the text, or a
-first name, last name or "first last" that does. Prefixes are what people type
-("ava", "smith", "ava.smith@") and, unlike `icontains`, they can be answered from
-a B-tree index (on PostgreSQL the pattern-ops indexes of apps/mirror migration
-0004), so a search reads three index ranges instead of every row. The screen's
+The filter itself (status, list, tag, prefix search: `ContactFilters`,
+`contact_filter`) lives on the mirror floor, apps/mirror/selectors/contacts.py,
+because bulk jobs select "the current filter" with it too. A search reads three
+index ranges instead of every row (`search_ways`). The screen's
 page of a search is picked from those ranges first (`_first_matches`), and its
 count too: asked as one OR, PostgreSQL walked the sort index instead, fetching a
 row per step, and a broad search at 1M contacts ("zoe") took seconds.
@@ -19,14 +18,12 @@ COUNT(*) runs over the table for paging.
 
 import base64
 import calendar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 import json
 
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Workspace
@@ -34,12 +31,12 @@ from apps.mirror.models import (
     Contact,
     ContactList,
     CustomField,
-    EmailStatus,
     ListMembership,
     SyncRun,
     Tag,
     Tagging,
 )
+from apps.mirror.selectors.contacts import ContactFilters, search_text, search_ways
 
 PAGE_SIZE = 50
 # A filtered count stops at this many rows (a LIMIT'd subquery), so a broad
@@ -49,9 +46,6 @@ COUNT_CAP = 1000
 # moves or a write here invalidates it; the timeout only bounds how long a
 # change made some other way (an import, a bulk delete) can go unseen.
 COUNT_CACHE_SECONDS = 10 * 60
-
-# A list or tag with at most this many members is read first (see _members_only).
-SMALL_SET = 5000
 
 # sort key -> (column, nullable). Each column has a (workspace, column, id) index.
 SORT_COLUMNS = {
@@ -63,104 +57,13 @@ SORT_COLUMNS = {
 SORT_LABELS = {"email": "Email", "name": "Name", "updated": "Updated", "created": "Created"}
 DEFAULT_SORT = "email"
 
-# The status filter: how a marketer says it, then Constant Contact's own values.
-STATUS_DEFAULT = ""  # every contact that is not removed
-STATUS_CHOICES = [
-    (STATUS_DEFAULT, "All but removed"),
-    ("subscribed", "Subscribed"),
-    ("unsubscribed", "Unsubscribed"),
-    ("removed", "Removed (deleted)"),
-    ("all", "All, including removed"),
-    ("Email permission", [
-        (EmailStatus.EXPLICIT.value, EmailStatus.EXPLICIT.label),
-        (EmailStatus.IMPLICIT.value, EmailStatus.IMPLICIT.label),
-        (EmailStatus.PENDING.value, EmailStatus.PENDING.label),
-        (EmailStatus.TEMP_HOLD.value, EmailStatus.TEMP_HOLD.label),
-        (EmailStatus.NOT_SET.value, EmailStatus.NOT_SET.label),
-    ]),
-]
-_PERMISSION_STATUSES = {
-    EmailStatus.EXPLICIT, EmailStatus.IMPLICIT, EmailStatus.PENDING, EmailStatus.TEMP_HOLD,
-    EmailStatus.NOT_SET,
-}
-
-# The columns a row of the list screen shows; the raw JSON stays in the database.
-LIST_COLUMNS = (
-    "id", "workspace_id", "cc_id", "email", "email_status", "first_name", "last_name",
-    "company_name", "updated_upstream", "created_upstream", "deleted_upstream",
-)
-
 
 def contact_get(*, workspace: Workspace, contact_id: int) -> Contact:
     """The workspace's contact `contact_id`; 404 for any other workspace's."""
     return get_object_or_404(Contact, pk=contact_id, workspace=workspace)
 
 
-# --- Filtering ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ContactFilters:
-    q: str = ""
-    contact_list: ContactList | None = None
-    tag: Tag | None = None
-    status: str = STATUS_DEFAULT
-
-    @property
-    def is_default(self) -> bool:
-        """True for the plain list (whose count is cached)."""
-        return not (self.q or self.contact_list or self.tag) and self.status == STATUS_DEFAULT
-
-    def without_search(self) -> "ContactFilters":
-        return replace(self, q="")
-
-
-def contact_filter(*, workspace: Workspace, filters: ContactFilters) -> QuerySet[Contact]:
-    """The contacts the filters select, the text search included.
-
-    The screen asks for them without the search and hands the text to
-    contact_page and contact_count, which answer it faster (see the module's
-    docstring); the answer is the same."""
-    contacts = Contact.objects.filter(workspace=workspace).only(*LIST_COLUMNS)
-    status = filters.status
-    if status == "removed":
-        contacts = contacts.filter(deleted_upstream__isnull=False)
-    elif status != "all":
-        contacts = contacts.filter(deleted_upstream__isnull=True)
-        if status == "subscribed":
-            # As Contact.status says it: anything not removed and not opted out.
-            contacts = contacts.exclude(email_status=EmailStatus.UNSUBSCRIBED)
-        elif status == "unsubscribed":
-            contacts = contacts.filter(email_status=EmailStatus.UNSUBSCRIBED)
-        elif status in _PERMISSION_STATUSES:
-            contacts = contacts.filter(email_status=status)
-    if filters.contact_list is not None:
-        contacts = _members_only(contacts, ListMembership.objects.filter(
-            contact_list=filters.contact_list))
-    if filters.tag is not None:
-        contacts = _members_only(contacts, Tagging.objects.filter(tag=filters.tag))
-    text = _search_text(filters.q)
-    if text:
-        # email and search_text ("first last email") are stored lower-cased.
-        contacts = contacts.alias(last_lower=Lower("last_name")).filter(
-            _starts_with("email", text) | _starts_with("search_text", text)
-            | _starts_with("last_lower", text)
-        )
-    return contacts
-
-
-def _search_text(q: str) -> str:
-    return " ".join(q.lower().split())
-
-
-def _search_ways(contacts: QuerySet[Contact], text: str) -> list[QuerySet[Contact]]:
-    """The `contacts` that match `text`, one queryset per way of matching it (an
-    address, "first last email", a last name), each one range of its own index."""
-    return [
-        contacts.filter(_starts_with("email", text)),
-        contacts.filter(_starts_with("search_text", text)),
-        contacts.alias(last_lower=Lower("last_name")).filter(_starts_with("last_lower", text)),
-    ]
-
+# --- Searching ---------------------------------------------------------------------
 
 def _first_matches(contacts: QuerySet[Contact], text: str, sort: "Sort", *, descending: bool,
                    limit: int) -> list[int]:
@@ -172,39 +75,11 @@ def _first_matches(contacts: QuerySet[Contact], text: str, sort: "Sort", *, desc
     first `limit` per way are among the first len(ways) * limit of them all. The
     cost grows with the number of matches, but per match it is one index entry,
     not the row a walk down the sort index fetches for every contact it passes."""
-    ways = [way.values_list("id", sort.column) for way in _search_ways(contacts, text)]
+    ways = [way.values_list("id", sort.column) for way in search_ways(contacts, text)]
     merged = ways[0].union(*ways[1:], all=True).order_by(
         *_ordering(sort, descending=descending)
     )
     return list(dict.fromkeys(pk for pk, _ in merged[: len(ways) * limit]))[:limit]
-
-
-def _members_only(contacts: QuerySet[Contact], members: QuerySet) -> QuerySet[Contact]:
-    """Only the contacts in `members` (a list's memberships or a tag's taggings).
-
-    Which way round is fastest depends on the set's size, and SQLite's planner
-    can't tell (measured with bench/pages.py at 100k): a small set is best read
-    first and its contacts looked up (IN), a big one best probed while walking
-    the sort index (EXISTS) — the other way round costs a big list 50 ms and a
-    small one's count 35 ms. A count capped at SMALL_SET (one index range, at
-    most that many entries) decides. PostgreSQL plans both forms alike."""
-    if members[: SMALL_SET + 1].count() <= SMALL_SET:
-        return contacts.filter(pk__in=members.values("contact_id"))
-    return contacts.filter(Exists(members.filter(contact=OuterRef("pk"))))
-
-
-def _starts_with(column: str, text: str) -> Q:
-    """`column` starts with `text`, in the form each database can answer from an
-    index (migration 0002). PostgreSQL: LIKE 'text%', served by pattern-ops
-    indexes under any collation (a range would not be: linguistic collations
-    don't sort every string that starts with "a-" between "a-" and "a."). SQLite:
-    a range, served by its byte-order (BINARY) indexes; it never uses an index
-    for LIKE, which is case-insensitive there."""
-    if connection.vendor == "sqlite":
-        # Every string that starts with `text` sorts between it and `text` followed
-        # by the largest code point (UTF-8 bytes compare in code point order).
-        return Q(**{f"{column}__gte": text, f"{column}__lt": text + "\U0010ffff"})
-    return Q(**{f"{column}__startswith": text})
 
 
 # --- Keyset pages ---------------------------------------------------------------
@@ -322,7 +197,7 @@ def contact_page(
     edge = before if before is not None else after
     if edge is not None:
         contacts = contacts.filter(_beyond(sort, descending=walk, value=edge.value, pk=edge.id))
-    text = _search_text(search)
+    text = search_text(search)
     if text:
         contacts = contacts.filter(pk__in=_first_matches(
             contacts, text, sort, descending=walk, limit=size + 1))
@@ -392,13 +267,13 @@ def contact_count(*, workspace: Workspace, filters: ContactFilters,
         total = contacts.order_by().count()
         cache.set(key, {"marker": marker, "count": total}, COUNT_CACHE_SECONDS)
         return ContactCount(total)
-    text = _search_text(filters.q)
+    text = search_text(filters.q)
     if text:
         # Each way of matching in its own index range (see _first_matches). A
         # contact matches in at most every way, so len(ways) * (COUNT_CAP + 1)
         # rows hold more than COUNT_CAP contacts, and fewer rows are all there are.
         ways = [way.values_list("id", flat=True)
-                for way in _search_ways(contacts.order_by(), text)]
+                for way in search_ways(contacts.order_by(), text)]
         ids = ways[0].union(*ways[1:], all=True)[: len(ways) * (COUNT_CAP + 1)]
         found = len(set(ids))
     else:

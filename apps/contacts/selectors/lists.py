@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Workspace
 from apps.mirror.models import Contact, ContactList, ListMembership
+from apps.mirror.selectors.audience import sendable_contacts_in_lists
 
 # Constant Contact allows at most 1,000 lists per account (contract §3.2 via the
 # catalog's lists.create notes); warn when nine tenths are used.
@@ -90,3 +91,10 @@ def list_mirrored_member_count(*, contact_list: ContactList) -> int:
     """Members in the mirror (one index range count); may lag Constant Contact's
     own `membership_count` until the next sync."""
     return ListMembership.objects.filter(contact_list=contact_list).count()
+
+
+def list_sendable_member_count(*, contact_list: ContactList) -> int:
+    """Members who can receive email (subscribed, not removed): the number a
+    campaign's pre-send check counts for this list."""
+    return sendable_contacts_in_lists(workspace=contact_list.workspace_id,
+                                      cc_ids=[contact_list.cc_id])

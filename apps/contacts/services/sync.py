@@ -45,6 +45,7 @@ from apps.mirror.mapping import (
     tag_fields_from_upstream,
 )
 from apps.mirror.models import Contact, ContactList, CustomField, SyncRun, Tag
+from apps.mirror.selectors.runs import sync_freshness
 from apps.mirror.services import runs
 from apps.mirror.services.anomalies import sync_anomalies_forget_earlier
 from apps.mirror.services.batches import mirror_collection, mirror_contacts_page
@@ -72,8 +73,24 @@ def contacts_sync_start(
 ) -> tuple[SyncRun, bool]:
     """Queue a sync of `workspace` (the `contacts.sync` task), or return the one
     already queued or running. Returns (run, created)."""
+    if kind == SyncRun.Kind.INCREMENTAL and sync_freshness(workspace=workspace,
+                                                            scope=SCOPE).never_synced:
+        # Nothing to be incremental from: the worker would read everything anyway,
+        # so the run says so from the start ("Full sync started", not "Incremental").
+        kind = SyncRun.Kind.FULL
     return runs.sync_run_start(workspace=workspace, scope=SCOPE, kind=kind,
                                membership=membership, scheduled=scheduled)
+
+
+def contacts_sync_first(*, workspace: Workspace, membership: Membership) -> SyncRun | None:
+    """Start the workspace's first full sync, unless one has run or is running.
+    Returns the new run, or None when nothing was started."""
+    freshness = sync_freshness(workspace=workspace, scope=SCOPE)
+    if not freshness.never_synced or freshness.active is not None:
+        return None
+    run, created = contacts_sync_start(workspace=workspace, kind=SyncRun.Kind.FULL,
+                                       membership=membership)
+    return run if created else None
 
 
 def contacts_sync_schedule_all() -> list[SyncRun]:

@@ -35,11 +35,9 @@ from apps.contacts.selectors.contacts import (
     PAGE_SIZE,
     SORT_COLUMNS,
     SORT_LABELS,
-    ContactFilters,
     Cursor,
     Sort,
     contact_count,
-    contact_filter,
     contact_filter_choices,
     contact_for_email,
     contact_get,
@@ -54,6 +52,8 @@ from apps.contacts.selectors.tags import tag_for
 from apps.contacts.services import contacts as services
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 from apps.mirror.models import Contact, CustomField, EmailStatus
+from apps.mirror.selectors.contacts import ContactFilters, contact_filter
+from apps.mirror.selectors.tracking import contact_activity
 
 LIST_TEMPLATE = "contacts/contacts/list.html"
 DETAIL_TEMPLATE = "contacts/contacts/detail.html"
@@ -202,6 +202,8 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
             "filter_query": filter_query,
             "bad_cursor": bad_after or bad_before,
             "can_write": _can_write(request),
+            # Bulk actions (apps/bulk) start from here: checkboxes and "all N matching".
+            "can_bulk": request.role.allows(Area.BULK, Access.WRITE),
         },
     )
     patch_vary_headers(response, ("HX-Request",))
@@ -214,10 +216,16 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
 @workspace_view(Area.CONTACTS, Access.READ)
 def contact_detail(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     contact = contact_get(workspace=request.workspace, contact_id=contact_id)
+    # Email activity is report data: it shows only to members who may read reports
+    # as well (this page already needs contacts read). Read from the reports cache.
+    may_see_activity = request.role.allows(Area.REPORTS, Access.READ)
     return render(request, DETAIL_TEMPLATE, {
         "detail": contact_detail_read(contact=contact),
         "contact": contact,
         "can_write": _can_write(request),
+        "may_see_activity": may_see_activity,
+        "activity": (contact_activity(workspace=request.workspace, contact_cc_id=contact.cc_id)
+                     if may_see_activity else None),
     })
 
 

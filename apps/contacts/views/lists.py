@@ -26,6 +26,7 @@ from apps.contacts.selectors.lists import (
     list_members_page,
     list_mirrored_member_count,
     list_rows,
+    list_sendable_member_count,
     list_usage,
 )
 from apps.contacts.services import lists as services
@@ -77,11 +78,15 @@ def _cursor(value: str | None) -> int | None:
 def list_detail(request: HtmxHttpRequest, list_id: int) -> HttpResponse:
     contact_list = contact_list_for(workspace=request.workspace, list_id=list_id)
     after = _cursor(request.GET.get("after"))
+    members = list_mirrored_member_count(contact_list=contact_list)
+    sendable = list_sendable_member_count(contact_list=contact_list)
     return render(request, "contacts/lists/detail.html", {
         "contact_list": contact_list,
         "page": list_members_page(contact_list=contact_list, after=after),
         "after": after,
-        "mirrored_count": list_mirrored_member_count(contact_list=contact_list),
+        "mirrored_count": members,
+        "sendable_count": sendable,
+        "unsendable_count": max(0, members - sendable),
         "can_write": _can_write(request),
     })
 

@@ -37,21 +37,31 @@ PAGE = "contacts/sync/index.html"
 SCOPE = SyncRun.Scope.CONTACTS
 
 
-@require_GET
-@workspace_view(Area.CONTACTS, Access.READ)
-def sync_index(request: HtmxHttpRequest) -> HttpResponse:
+def _live_context(request: HtmxHttpRequest) -> dict:
+    """What the polled part of the page shows: the latest run, what it left out and
+    the recent runs, read together so the parts never disagree."""
     runs = sync_runs_recent(workspace=request.workspace, scope=SCOPE)
     now = timezone.now()
-    connection = connection_get(workspace=request.workspace)
     run = runs[0] if runs else None
-    return render(request, PAGE, {
+    return {
         "run": run,
         # What the latest run could not mirror as sent, for a member to fix upstream.
         "anomalies": sync_run_anomalies(sync_run=run) if run else None,
         "runs": [(r, sync_run_duration(r, now=now)) for r in runs],
-        "schedule": sync_schedule(scope=SCOPE, now=now),
-        "connected": connection is not None and connection.is_connected,
+        "first_sync": run is not None and not any(
+            r.status == SyncRun.Status.SUCCEEDED for r in runs),
         "can_start": request.role.allows(Area.CONTACTS, Access.WRITE),
+    }
+
+
+@require_GET
+@workspace_view(Area.CONTACTS, Access.READ)
+def sync_index(request: HtmxHttpRequest) -> HttpResponse:
+    connection = connection_get(workspace=request.workspace)
+    return render(request, PAGE, {
+        **_live_context(request),
+        "schedule": sync_schedule(scope=SCOPE, now=timezone.now()),
+        "connected": connection is not None and connection.is_connected,
         "form": SyncStartForm(),
     })
 
@@ -66,7 +76,7 @@ def sync_start(request: HtmxHttpRequest) -> HttpResponse:
         return back
     kind = form.cleaned_data["kind"]
     try:
-        _, created = contacts_sync_start(
+        run, created = contacts_sync_start(
             workspace=request.workspace, kind=kind, membership=request.membership
         )
     except ConstantContactError as exc:
@@ -77,7 +87,8 @@ def sync_start(request: HtmxHttpRequest) -> HttpResponse:
                        "Please try again in a moment.")
         return back
     if created:
-        messages.success(request, f"{SyncRun.Kind(kind).label} sync started.")
+        # The run's kind, not the button's: a first "Sync now" is a full sync.
+        messages.success(request, f"{run.get_kind_display()} sync started.")
     else:
         messages.info(request, "A sync is already running; its progress is shown below. "
                       "Only one runs at a time.")
@@ -87,9 +98,13 @@ def sync_start(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @workspace_view(Area.CONTACTS, Access.READ)
 def sync_status(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
-    run = sync_run_get(workspace=request.workspace, scope=SCOPE, run_id=run_id)
-    response = render(request, f"{PAGE}#run-status", {"run": run})
-    if not run.is_active:
+    # The run polled for (404 outside this workspace); the answer is the whole live
+    # part as it is now, the run's final state and the freshness line included.
+    polled = sync_run_get(workspace=request.workspace, scope=SCOPE, run_id=run_id)
+    context = _live_context(request)
+    response = render(request, f"{PAGE}#live", context)
+    current = context["run"]
+    if not polled.is_active and (current is None or not current.is_active):
         response.status_code = HTMX_STOP_POLLING
     return response
 

@@ -50,6 +50,15 @@ def sendable_contacts_in_lists(*, workspace: Workspace | int, cc_ids) -> int:
     ).aggregate(n=Count("pk", distinct=True))["n"]
 
 
+def contacts_in_lists(*, workspace: Workspace | int, cc_ids) -> int:
+    """Distinct mirrored contacts on any of the lists, subscribed or not (removed
+    ones left out): the members `sendable_contacts_in_lists` picks from."""
+    return Contact.objects.filter(
+        workspace=workspace, deleted_upstream__isnull=True,
+        lists__cc_id__in=[str(i) for i in cc_ids],
+    ).aggregate(n=Count("pk", distinct=True))["n"]
+
+
 def lists_member_total(*, lists: list[ContactList]) -> int:
     """The lists' own member counts added up: an upper bound (a contact on two
     lists counts twice, and unsubscribed members count too)."""
