@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.audit",
     "apps.constantcontact",
+    "apps.notifications",
     "apps.mirror",
     "apps.contacts",
     "apps.campaigns",
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.polling",
                 "apps.dashboard.context_processors.navigation",
+                "apps.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -304,6 +306,11 @@ CC_CLIENT_SECRET = env_str("CC_CLIENT_SECRET", "ccadmin-demo-secret")
 CC_REDIRECT_URI = env_str(
     "CC_REDIRECT_URI", "http://127.0.0.1:8000/oauth/constantcontact/callback/"
 )
+# Where members reach ccadmin, for the links in notification emails. It defaults to
+# the OAuth redirect URI's origin, which must be this same public address anyway
+# (and which `dev.py run --port` already moves with the port).
+_redirect = urlsplit(CC_REDIRECT_URI)
+CCADMIN_PUBLIC_URL = env_str("CCADMIN_PUBLIC_URL", f"{_redirect.scheme}://{_redirect.netloc}")
 # Token encryption keys, newest first (MultiFernet); DEBUG without keys derives a dev key.
 CCADMIN_FERNET_KEYS = env_list("CCADMIN_FERNET_KEYS")
 # One application key's limits, shared by every process through Redis (contract §2.5):

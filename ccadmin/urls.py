@@ -5,6 +5,7 @@ from django.urls import include, path
 from apps.accounts import profile_views
 from apps.core.views import healthz
 from apps.dashboard import views as dashboard_views
+from apps.notifications import views as notification_views
 
 workspace_patterns = [
     path("", include("apps.dashboard.urls")),
@@ -23,6 +24,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("profile/", profile_views.profile, name="accounts_profile"),
+    path("profile/notifications/", notification_views.notification_preferences,
+         name="notification_preferences"),
+    path("notifications/", include("apps.notifications.urls")),
     path("invitations/", include("apps.accounts.invitation_urls")),
     # Fixed, outside /w/<slug>/: it must equal the redirect URI registered with
     # Constant Contact byte for byte (see apps/constantcontact/callback_urls.py).

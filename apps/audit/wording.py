@@ -49,6 +49,8 @@ ACTION_WORDS = {
     "campaign.deleted": "Deleted campaign",
     "campaign.review_requested": "Asked for review",
     "campaign.approved": "Approved campaign",
+    "campaign.changes_requested": "Requested changes to campaign",
+    "campaign.rejected": "Requested changes to campaign",  # the name before Dec 2026
     "campaign.approval_voided": "Approval voided",
     "campaign.schedule_requested": "Asked to schedule campaign",
     "campaign.unschedule_requested": "Asked to unschedule campaign",

@@ -372,10 +372,16 @@ def _anniversary(value: str) -> str | None:
     return None
 
 
+def _small_number(text: str) -> int | None:
+    """A cell of a few ASCII digits as a number. Not str.isdigit(): "²" is a
+    digit to it but not to int(), and a file is anyone's input."""
+    return int(text) if text.isascii() and text.isdecimal() and len(text) <= 4 else None
+
+
 def _month(value: str) -> int | None:
     text = value.strip().lower().rstrip(".")
-    if text.isdigit():
-        number = int(text)
+    number = _small_number(text)
+    if number is not None:
         return number if 1 <= number <= 12 else None
     return _MONTHS.get(text)
 
@@ -559,7 +565,9 @@ def validate_rows(table: Table, mapping: Sequence[str],
                 problems.append("the birthday month must be 1 to 12 or a month's name")
         if day_at is not None and day_at < width and cells[day_at].strip():
             text = cells[day_at].strip()
-            day = int(text) if text.isdigit() and 1 <= int(text) <= 31 else None
+            day = _small_number(text)
+            if day is not None and not 1 <= day <= 31:
+                day = None
             if day is None:
                 problems.append("the birthday day must be 1 to 31")
         if (month is None) != (day is None) and not problems:

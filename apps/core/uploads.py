@@ -10,6 +10,11 @@ This middleware sits before CsrfViewMiddleware and answers first. A view marked
 (the campaign editor shows its 150,000-character limit). Any other view gets a
 plain 413 page. Either way the body is read and dropped in small pieces, never
 held in memory, so the browser receives the answer instead of a reset connection.
+
+A view that takes a file has a limit of its own (`@limits_upload`, the bulk
+import's CCADMIN_BULK_UPLOAD_MAX_MB): a body declaring more than that plus a
+margin for the form's envelope is refused the same way before it is parsed,
+so an oversized file is never spooled to disk or handed to the view.
 """
 
 from django.conf import settings
@@ -19,12 +24,32 @@ from django.shortcuts import render
 from django.utils.datastructures import MultiValueDict
 
 _DRAIN_CHUNK = 64 * 1024
+# Room for the multipart envelope and the form's other fields around the file.
+UPLOAD_MARGIN_BYTES = 64 * 1024
 
 
 def reports_oversized_post(view):
     """Mark a view that handles an over-limit form post itself (see the module docstring)."""
     view.reports_oversized_post = True
     return view
+
+
+def limits_upload(max_bytes):
+    """Mark a view whose posted file may be at most `max_bytes()` bytes (a callable,
+    so settings changed at run time count); larger bodies get the 413 page."""
+    def decorator(view):
+        view.max_upload_bytes = max_bytes
+        return view
+    return decorator
+
+
+def _upload_too_large(request: HttpRequest, view_func) -> int | None:
+    """The view's upload limit in bytes when the declared body exceeds it."""
+    max_bytes = getattr(view_func, "max_upload_bytes", None)
+    if request.method != "POST" or max_bytes is None:
+        return None
+    limit = max_bytes()
+    return limit if _declared_length(request) > limit + UPLOAD_MARGIN_BYTES else None
 
 
 def _declared_length(request: HttpRequest) -> int:
@@ -56,12 +81,15 @@ class OversizedPostMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        upload_limit = _upload_too_large(request, view_func)
+        if upload_limit is not None:
+            # Checked on the declared length alone: request.POST is never touched.
+            self._drop_body(request)
+            return render(request, "413.html", {"limit_mb": upload_limit / 1_048_576,
+                                                "upload": True}, status=413)
         if not _too_large(request):
             return None
-        while request.read(_DRAIN_CHUNK):
-            pass
-        request._post, request._files = QueryDict(), MultiValueDict()
-        request.oversized_post = True
+        self._drop_body(request)
         # The view can only run if the CSRF token came in a header (htmx sends it
         # there): the body, where a plain form carries it, was just dropped.
         if (getattr(view_func, "reports_oversized_post", False)
@@ -70,3 +98,10 @@ class OversizedPostMiddleware:
         return render(request, "413.html", {
             "limit_mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000,
         }, status=413)
+
+    @staticmethod
+    def _drop_body(request: HttpRequest) -> None:
+        while request.read(_DRAIN_CHUNK):
+            pass
+        request._post, request._files = QueryDict(), MultiValueDict()
+        request.oversized_post = True

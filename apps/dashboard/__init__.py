@@ -1,5 +1,5 @@
 """The frame above the areas: the landing page, each workspace's overview, the
-navigation every page shows, and pages for areas still to come.
+navigation every page shows.
 
 It is the top floor: it may read every area below it, and nothing imports it.
 """

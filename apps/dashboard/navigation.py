@@ -1,7 +1,4 @@
-"""The dashboard's navigation: one entry per area, shown only to roles that may use it.
-
-Each later area app replaces its `url_name` here when its real screens land.
-"""
+"""The dashboard's navigation: one entry per area, shown only to roles that may use it."""
 
 from dataclasses import dataclass
 
@@ -17,18 +14,20 @@ class NavItem:
     area: Area | None
     access: Access = Access.READ
     section: str = "work"
+    # The second key of its "g" keyboard shortcut (static/js/app.js), "" for none.
+    key: str = ""
 
 
 NAV_ITEMS = (
-    NavItem("Overview", "dashboard:home", None),
-    NavItem("Contacts", "contacts:contact_list", Area.CONTACTS),
-    NavItem("Lists", "contacts:list_index", Area.LISTS),
-    NavItem("Tags", "contacts:tag_index", Area.TAGS),
-    NavItem("Custom fields", "contacts:custom_field_index", Area.CUSTOM_FIELDS),
-    NavItem("Segments", "segments:segment_index", Area.SEGMENTS),
-    NavItem("Bulk jobs", "bulk:job_list", Area.BULK),
-    NavItem("Campaigns", "campaigns:campaign_list", Area.CAMPAIGNS),
-    NavItem("Reports", "reporting:overview", Area.REPORTS),
+    NavItem("Overview", "dashboard:home", None, key="o"),
+    NavItem("Contacts", "contacts:contact_list", Area.CONTACTS, key="p"),
+    NavItem("Lists", "contacts:list_index", Area.LISTS, key="l"),
+    NavItem("Tags", "contacts:tag_index", Area.TAGS, key="t"),
+    NavItem("Custom fields", "contacts:custom_field_index", Area.CUSTOM_FIELDS, key="f"),
+    NavItem("Segments", "segments:segment_index", Area.SEGMENTS, key="s"),
+    NavItem("Bulk jobs", "bulk:job_list", Area.BULK, key="b"),
+    NavItem("Campaigns", "campaigns:campaign_list", Area.CAMPAIGNS, key="c"),
+    NavItem("Reports", "reporting:overview", Area.REPORTS, key="r"),
     NavItem("Account", "campaigns:account", Area.ACCOUNT),
     # Readable by every role with Account read (health, budget); only admins get buttons.
     NavItem("Constant Contact", "constantcontact:connection", Area.ACCOUNT),
@@ -36,7 +35,7 @@ NAV_ITEMS = (
     NavItem("API reference", "constantcontact:reference", None),
     NavItem("Team", "accounts:members", Area.ACCOUNT, Access.WRITE, section="admin"),
     NavItem("Roles", "accounts:roles", Area.ACCOUNT, Access.WRITE, section="admin"),
-    NavItem("Audit log", "audit:events", Area.ACCOUNT, Access.WRITE, section="admin"),
+    NavItem("Audit log", "audit:events", Area.ACCOUNT, Access.WRITE, section="admin", key="a"),
     NavItem("Settings", "accounts:settings", Area.ACCOUNT, Access.WRITE, section="admin"),
 )
 
@@ -50,7 +49,8 @@ def nav_for(*, request) -> list[dict]:
         if item.area is not None and not role.allows(item.area, item.access):
             continue
         url = reverse(item.url_name, kwargs={"workspace_slug": workspace.slug})
-        items.append({"label": item.label, "url": url, "active": False, "section": item.section})
+        items.append({"label": item.label, "url": url, "active": False, "section": item.section,
+                      "key": item.key})
     # The active entry is the longest URL that prefixes this page (Team is /team/,
     # Roles is /team/roles/: only Roles lights up there). The overview's URL is the
     # workspace's root, which prefixes every page: it lights up only on itself.

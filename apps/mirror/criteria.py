@@ -57,6 +57,12 @@ MAX_LENGTH = 20000  # segment_criteria's maxLength (spec SegmentData)
 MAX_CAMPAIGNS = 500  # "do not request more than 500 email campaigns" (spec createSegment)
 MAX_DAYS = 1825  # "or a date range greater than 1825 days (5 years)"
 MAX_TEXT = 255  # a custom field value's limit (contract §3.4); no contact text is longer
+# How deep groups may nest, the top-level group counting as one. Constant Contact's
+# grammar needs two (a top-level AND of rules and or-groups); a little room is left
+# for JSON written by hand. The bound also keeps every recursive walk of the rules
+# (checks, words, the mirror's evaluation) far from Python's recursion limit: 20,000
+# characters hold about 800 nested groups.
+MAX_DEPTH = 5
 
 AND, OR = "and", "or"
 CONTACT, LISTS, TAGS, TRACKING = "contact", "list_membership", "tags", "tracking"
@@ -196,7 +202,16 @@ def criteria_loads(text: Any) -> Criteria:
         document = json.loads(text)
     except ValueError as exc:
         raise CriteriaError(f"This is not valid JSON: {exc}.") from None
+    except RecursionError:
+        # Brackets nested thousands deep: the parser gives up before _group's bound.
+        raise CriteriaError(_too_deep("The criteria")) from None
     return criteria_from_document(document)
+
+
+def _too_deep(where: str) -> str:
+    return (f"{where} nest groups more than {MAX_DEPTH} deep. Constant Contact's segments "
+            "need two levels: rules at the top, combined with AND, and groups of rules that "
+            "match all or any of them.")
 
 
 def criteria_from_document(document: Any) -> Criteria:
@@ -206,13 +221,13 @@ def criteria_from_document(document: Any) -> Criteria:
     version = document.get("version", VERSION)
     if not isinstance(version, str):
         raise CriteriaError('"version" must be a string such as "1.0.0".')
-    root = _group(document["criteria"], "The top-level group")
+    root = _group(document["criteria"], "The top-level group", depth=1)
     if root.type == "add":
         root = Group(type=AND, items=root.items)
     return Criteria(root=root, version=version)
 
 
-def _group(data: dict, where: str) -> Group:
+def _group(data: dict, where: str, *, depth: int) -> Group:
     kind = data.get("type")
     if kind not in (AND, OR, "add"):
         raise CriteriaError(f'{where} needs "type": "and" or "or".')
@@ -225,7 +240,9 @@ def _group(data: dict, where: str) -> Group:
         if not isinstance(item, dict):
             raise CriteriaError(f"{label} is not an object.")
         if "group" in item:
-            nested = _group(item, label)
+            if depth >= MAX_DEPTH:
+                raise CriteriaError(_too_deep("The criteria"))
+            nested = _group(item, label, depth=depth + 1)
             parsed.append(Group(type=AND if nested.type == "add" else nested.type,
                                 items=nested.items))
         else:

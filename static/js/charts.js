@@ -37,7 +37,8 @@
     var tile = document.createElement("canvas");
     tile.width = size; tile.height = size;
     var ctx = tile.getContext("2d");
-    ctx.fillStyle = "#ffffff";
+    // The panel's colour behind the pattern: white, or dark in dark mode.
+    ctx.fillStyle = window.getComputedStyle(document.documentElement).getPropertyValue("--panel").trim() || "#ffffff";
     ctx.fillRect(0, 0, size, size);
     ctx.strokeStyle = colour; ctx.fillStyle = colour; ctx.lineWidth = 2;
     switch (index % 5) {
@@ -117,6 +118,11 @@
     if (!figures.length) return;
     figures.forEach(function (figure) { figure.setAttribute("data-state", "pending"); });
     loadChartJs(figures[0].getAttribute("data-chartjs")).then(function (Chart) {
+      // Axis text and grid lines in the page's own colours, so they stay readable in
+      // dark mode (app.css switches the custom properties with prefers-color-scheme).
+      var css = window.getComputedStyle(document.documentElement);
+      Chart.defaults.color = css.getPropertyValue("--muted").trim() || Chart.defaults.color;
+      Chart.defaults.borderColor = css.getPropertyValue("--line").trim() || Chart.defaults.borderColor;
       figures.forEach(function (figure) {
         var id = figure.getAttribute("data-chart");
         var source = document.getElementById(id);

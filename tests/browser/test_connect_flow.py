@@ -54,7 +54,7 @@ def test_the_demo_admin_connects_in_one_click(page, sim_settings):
     page.wait_for_url(f"**/w/{workspace.slug}/")
 
     # A boosted navigation: the document (and its CSP) stays the one first loaded.
-    page.get_by_role("link", name="Constant Contact").click()
+    page.get_by_role("link", name="Constant Contact", exact=True).click()
     page.get_by_text("Not connected", exact=True).wait_for()
     page.get_by_role("button", name="Connect Constant Contact").click()
     page.get_by_role("button", name="Approve").click()

@@ -76,3 +76,33 @@ def test_an_editor_builds_counts_and_uses_a_segment(page, segments_world):  # no
     page.locator(".audience-choice").scroll_into_view_if_needed()
     shoot(page, "segments", "campaign-audience")
     assert not console_errors, console_errors
+
+
+def test_without_contacts_read_the_builder_and_page_say_why_there_is_no_size(
+        page, segments_world):  # noqa: F811
+    """Review finding 12a in the browser: an editor whose role can't read contacts
+    builds rules and sees a sentence where the estimate was, on the builder and on
+    a segment's page (a size would tell whether an address is in the account)."""
+    world = segments_world
+    role = world.roles["editor"]
+    role.grants = {**role.grants, "contacts": "none"}
+    role.save()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(world.editor.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(f"**/w/{world.workspace.slug}/")
+
+    page.goto(f"/w/{world.workspace.slug}/segments/new/")
+    page.get_by_label("VIP", exact=True).check()
+    page.get_by_role("button", name="Check the rules", exact=True).click()
+    page.get_by_text("How many contacts match is contact-level data").wait_for()
+    assert page.get_by_text("Estimate from the mirror").count() == 0
+    shoot(page, "segments", "builder-no-contacts-read")
+
+    segment = Segment.objects.get(workspace=world.workspace, name="Acme people")
+    page.goto(f"/w/{world.workspace.slug}/segments/{segment.pk}/")
+    page.get_by_text("How many contacts match is contact-level data").wait_for()
+    assert page.get_by_text("Get the exact count from Constant Contact").count() == 0
+    shoot(page, "segments", "detail-no-contacts-read")

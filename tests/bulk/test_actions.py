@@ -1,6 +1,6 @@
 """Bulk actions against the simulator: the call shape chosen, lists and tags
-changed upstream and in the mirror, an export with chosen fields stored with
-formula cells neutralised, a delete that snapshots first, and the bad
+changed upstream and in the mirror, an export with chosen fields stored as
+Constant Contact wrote it, a delete that snapshots first, and the bad
 selections refused with nothing sent."""
 
 import csv
@@ -67,8 +67,9 @@ def test_a_whole_list_is_tagged_in_one_call_naming_the_list(
     assert job.chunks.get().body["source"] == {"list_ids": [source.cc_id]}
 
 
-def test_an_export_with_chosen_fields_is_stored_neutralised_and_expires(
+def test_an_export_with_chosen_fields_is_stored_as_written_and_expires(
         synced_world, fast_waits, settings, django_capture_on_commit_callbacks):
+    # Stored raw; the download neutralises (tests/bulk/test_job_safety.py).
     settings.CCADMIN_BULK_EXPORT_DAYS = 3
     contact = Contact.objects.filter(workspace=synced_world.workspace).order_by("pk").first()
     with synced_world.sim.state.lock:
@@ -81,7 +82,7 @@ def test_an_export_with_chosen_fields_is_stored_neutralised_and_expires(
     rows = list(csv.reader(io.StringIO(bytes(stored.content).decode())))
     assert rows[0] == ["email_address", "first_name", "last_name"]
     assert len(rows) == 6 and stored.rows == 5
-    assert "'=HYPERLINK(\"x\")" in [r[1] for r in rows]
+    assert "=HYPERLINK(\"x\")" in [r[1] for r in rows]
     assert (stored.expires_at - stored.created_at).days in (2, 3)
 
 

@@ -119,7 +119,7 @@ def test_a_rejection_with_a_comment_is_shown_to_the_author(client, connected_wor
     approval.refresh_from_db()
     assert approval.decision == Approval.Decision.REJECTED
     assert "The discount is 25%, not 20%." in page.content.decode()
-    assert AuditEvent.objects.filter(action="campaign.rejected").exists()
+    assert AuditEvent.objects.filter(action="campaign.changes_requested").exists()
 
 
 def test_the_author_sees_why_they_cannot_approve_with_four_eyes_on(client, connected_world):

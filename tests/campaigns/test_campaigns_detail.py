@@ -9,7 +9,13 @@ import pytest
 
 from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
 from tests.campaigns.conftest import campaign_url
-from tests.factories import CampaignFactory, ContactListFactory, EmailActivityFactory
+from tests.factories import (
+    CampaignFactory,
+    ContactListFactory,
+    EmailActivityFactory,
+    MembershipFactory,
+    RoleFactory,
+)
 
 
 @pytest.fixture
@@ -140,3 +146,22 @@ def test_the_mirror_keeps_only_web_addresses_as_permalinks():
         "permalink_url"] == ""
     assert email_fields_from_upstream({"permalink_url": "https://myemail.example/x"})[
         "permalink_url"] == "https://myemail.example/x"
+
+
+def test_a_sent_campaign_links_to_its_report_for_members_who_read_reports(world, campaign,
+                                                                          login):
+    campaign.status = CampaignStatus.DONE
+    campaign.save()
+    report = f"/w/{world.workspace.slug}/reports/campaigns/{campaign.pk}/"
+
+    assert report in page(login(world.viewer), world, campaign)
+
+    no_reports = RoleFactory(workspace=world.workspace, grants={"campaigns": "read"})
+    member = MembershipFactory(workspace=world.workspace, role=no_reports).user
+    assert report not in page(login(member), world, campaign)
+
+
+def test_a_draft_has_no_report_link(world, campaign, login):
+    html = page(login(world.viewer), world, campaign)
+
+    assert "/reports/campaigns/" not in html

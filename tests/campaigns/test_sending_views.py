@@ -52,7 +52,7 @@ def test_the_confirmation_page_names_the_audience_and_the_time_in_three_zones(
 
     body = client.get(url(world, "schedule", campaign)).content.decode()
 
-    assert f"Approved by {world.approver.email}" in body
+    assert f"Approved by {world.approver.display_name}" in body
     assert "Europe/Paris" in body and "America/New_York" in body and "UTC" in body
     assert "Send “Spring sale” to Newsletter (" in body
     assert "Type the campaign&#x27;s name to confirm" in body

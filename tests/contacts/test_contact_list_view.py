@@ -126,3 +126,71 @@ def test_viewers_see_no_write_buttons(world, viewer):
 def test_outsiders_get_404(client, world):
     client.force_login(world.outsider)
     assert client.get(list_url(world)).status_code == 404
+
+
+# --- "1–50 of 2,973": where a page sits, with Previous as well as Next --------------
+
+def prev_link(response) -> str:
+    match = re.search(rb'<a rel="prev" href="([^"]+)"', response.content)
+    return match.group(1).decode().replace("&amp;", "&") if match else ""
+
+
+def span_text(response) -> str:
+    match = re.search(rb'<span class="page-range">([^<]+)</span>', response.content)
+    return match.group(1).decode() if match else ""
+
+
+def test_paging_says_where_each_page_sits_going_forward_and_back(world, viewer):
+    make_many(world.workspace, 2_973)
+    response = viewer.get(list_url(world))
+    assert span_text(response) == "1–50 of 2,973"
+    assert b'<span class="page-step is-disabled">\xe2\x86\x90 Previous</span>' in response.content
+    assert "start=51" in next_link(response)
+
+    second = viewer.get(list_url(world) + next_link(response))
+    assert span_text(second) == "51–100 of 2,973"
+    third = viewer.get(list_url(world) + next_link(second))
+    assert span_text(third) == "101–150 of 2,973"
+    back = viewer.get(list_url(world) + prev_link(third))
+    assert span_text(back) == "51–100 of 2,973"
+    assert [c.pk for c in back.context["page"].contacts] == [c.pk for c in second.context["page"].contacts]
+    first = viewer.get(list_url(world) + prev_link(back))
+    assert span_text(first) == "1–50 of 2,973"
+    assert first.context["page"].previous is None
+
+
+def test_the_last_page_is_numbered_exactly_whatever_the_link_says(world, viewer):
+    make_many(world.workspace, 120)
+    response = viewer.get(list_url(world))
+    second = viewer.get(list_url(world) + next_link(response))
+    link = next_link(second).replace("start=101", "start=7")  # a stale or tampered hint
+    last = viewer.get(list_url(world) + link)
+    assert span_text(last) == "101–120 of 120"
+    assert b'<span class="page-step is-disabled">Next \xe2\x86\x92</span>' in last.content
+    # Nonsense hints are ignored, never a 500.
+    for start in ("-3", "abc", "99999999999"):
+        page = viewer.get(list_url(world) + next_link(response).replace("start=51", f"start={start}"))
+        assert page.status_code == 200
+
+
+def test_paging_keeps_the_filter_and_the_bulk_checkboxes(world, viewer):
+    contacts = make_many(world.workspace, 80)
+    vip = ContactListFactory(workspace=world.workspace, name="VIP")
+    ListMembership.objects.bulk_create(
+        ListMembership(contact=c, contact_list=vip) for c in contacts[:70])
+    response = viewer.get(list_url(world), {"list": vip.pk})
+    assert span_text(response) == "1–50 of 70"
+    second = viewer.get(list_url(world) + next_link(response))
+    assert f"list={vip.pk}" in prev_link(second)
+    assert span_text(second) == "51–70 of 70"
+    assert second.context["filters"].contact_list == vip
+
+
+def test_members_who_may_bulk_edit_get_checkboxes_on_every_page(world, client):
+    make_many(world.workspace, 60)
+    client.force_login(world.admin)
+    first = client.get(list_url(world))
+    second = client.get(list_url(world) + next_link(first))
+    assert first.content.count(b'form="bulk-chosen"') == 50
+    assert second.content.count(b'form="bulk-chosen"') == 10
+    assert span_text(second) == "51–60 of 60"

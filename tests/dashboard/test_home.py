@@ -11,7 +11,7 @@ def test_home_shows_only_what_the_role_may_read(client, world):
 
 
 def _current_nav_item(html: str) -> list[str]:
-    return re.findall(r'<a href="([^"]+)" aria-current="page">', html)
+    return re.findall(r'<a href="([^"]+)" aria-current="page"[ >]', html)
 
 
 def test_the_overview_is_the_current_page_only_on_itself(client, world):

@@ -60,15 +60,19 @@ def test_an_active_count_is_polled_and_says_evaluating(client, segments_world):
     assert poll.status_code == 200
 
 
-def test_a_member_who_cannot_read_contacts_gets_the_estimate_only(client, segments_world):
-    from apps.accounts.models import Membership
-    role = Membership.objects.get(workspace=segments_world.workspace,
-                                  user=segments_world.viewer).role
+def test_a_member_who_cannot_read_contacts_gets_no_size_and_no_count(client, segments_world):
+    # An editor (segments write) without contacts read: a size is contact-level
+    # data (review finding 12a), and the count's calls list contacts.
+    role = segments_world.roles["editor"]
     role.grants = {**role.grants, "contacts": "none"}
     role.save()
-    client.force_login(segments_world.viewer)
+    client.force_login(segments_world.editor)
     seg = acme(segments_world)
     page = client.get(segments_url(segments_world, "segment_detail", segment_id=seg.pk))
-    assert "which your role may not read" in page.content.decode()
-    client.post(segments_url(segments_world, "segment_count", segment_id=seg.pk))
+    html = page.content.decode()
+    assert "needs read access to contacts" in html
+    assert "Estimate from the mirror" not in html and "Get the exact count" not in html
+    response = client.post(segments_url(segments_world, "segment_count", segment_id=seg.pk),
+                           follow=True)
+    assert "which your role may not read" in response.content.decode()
     assert not SegmentCount.objects.filter(segment=seg).exists()

@@ -121,17 +121,44 @@ def filter_label(filters: ContactFilters) -> str:
     return "contacts " + ", ".join(parts)
 
 
-def selection_from_json(*, workspace: Workspace, data: dict) -> Selection:
+# The largest primary key a database column holds (a longer number is no id).
+_MAX_PK = 2**63 - 1
+
+
+def _pk(value) -> int | None:
+    """A posted id as a primary key, or None. Only ASCII-decimal text of sane
+    length: "²" is a digit to str.isdigit() but not to int(), and a number past
+    the column's range can't be looked up."""
+    if isinstance(value, bool):
+        return None
+    text = str(value)
+    if not (text.isascii() and text.isdecimal()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if number <= _MAX_PK else None
+
+
+def _pks(values) -> list[int]:
+    """The ids of a posted list; anything but a list names nothing."""
+    if not isinstance(values, list | tuple):
+        return []
+    return [pk for pk in (_pk(v) for v in values) if pk is not None]
+
+
+def selection_from_json(*, workspace: Workspace, data) -> Selection:
     """The selection a job or a form names, its lists, tag and segment read from
     this workspace only (another workspace's ids find nothing). Raises
-    SelectionProblem for one that names nothing usable."""
-    mode = (data or {}).get("mode")
+    SelectionProblem for one that names nothing usable (a forged one included:
+    not an object, ids that are not a list of numbers)."""
+    if not isinstance(data, dict):
+        data = {}
+    mode = data.get("mode")
     if mode == "contacts":
-        ids = tuple(dict.fromkeys(int(i) for i in data.get("ids") or [] if str(i).isdigit()))
+        ids = tuple(dict.fromkeys(_pks(data.get("ids"))))
         return Selection(mode="contacts", ids=ids)
     if mode == "filter":
         status = data.get("status") or STATUS_DEFAULT
-        if status not in STATUS_VALUES:
+        if not isinstance(status, str) or status not in STATUS_VALUES:
             status = STATUS_DEFAULT
         contact_list = _one(ContactList, workspace, data.get("list"))
         tag = _one(Tag, workspace, data.get("tag"))
@@ -139,7 +166,7 @@ def selection_from_json(*, workspace: Workspace, data: dict) -> Selection:
             q=str(data.get("q") or "")[:100], contact_list=contact_list, tag=tag,
             status=status))
     if mode == "lists":
-        pks = [int(i) for i in data.get("lists") or [] if str(i).isdigit()]
+        pks = _pks(data.get("lists"))
         lists = tuple(ContactList.objects.filter(workspace=workspace, pk__in=pks))
         if not lists:
             raise SelectionProblem("Choose at least one list.")
@@ -155,10 +182,11 @@ def selection_from_json(*, workspace: Workspace, data: dict) -> Selection:
     raise SelectionProblem("Choose which contacts: some rows, a filter, lists, a segment or all.")
 
 
-def _one(model, workspace: Workspace, pk):
-    if pk in (None, "") or not str(pk).isdigit():
+def _one(model, workspace: Workspace, value):
+    pk = _pk(value) if value not in (None, "") else None
+    if pk is None:
         return None
-    return model.objects.filter(workspace=workspace, pk=int(pk)).first()
+    return model.objects.filter(workspace=workspace, pk=pk).first()
 
 
 def selection_contacts(*, workspace: Workspace, selection: Selection) -> QuerySet[Contact] | None:

@@ -11,9 +11,17 @@ a tag, a segment or all active contacts when the selection is exactly that,
 otherwise the contacts' ids, 500 to a call.
 
 **Delete** first exports the contacts it will delete (the snapshot, kept with
-the job and re-importable from its page); if the snapshot can't be taken,
-nothing is deleted. **Export** stores the CSV with the job, formula cells
-neutralised, until it expires (CCADMIN_BULK_EXPORT_DAYS).
+the job and re-importable from its page); if the snapshot can't be taken, or
+holds fewer contacts than were selected, nothing is deleted. **Export** stores
+the CSV with the job until it expires (CCADMIN_BULK_EXPORT_DAYS).
+
+Files are stored exactly as Constant Contact wrote them: the snapshot must
+import back unchanged ("+1 555…" stays a phone number). Formula-like cells are
+neutralised only in the copy a member downloads (views/jobs.py).
+
+**Idempotent start.** The review form carries a token that becomes the job's
+own (BulkJob.token is unique): a double click or a resent form finds the job
+the first submission made instead of starting a second one.
 """
 
 import csv
@@ -23,7 +31,7 @@ import io
 from math import ceil
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -84,19 +92,12 @@ DEFAULT_EXPORT_FIELDS = ("email_address", "first_name", "last_name", "company_na
 # What the delete's snapshot keeps: enough to import the contacts again.
 SNAPSHOT_FIELDS = ("email_address", "first_name", "last_name", "company_name", "job_title",
                    "phone_number")
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 ROW_BATCH = 2000
 
 
 def custom_field_export_name(field: CustomField) -> str:
     # Custom fields are exported under their import column name (cf:<name>).
     return f"cf:{field.name or field.label}"
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula, made plain text."""
-    return "'" + cell if cell and cell.startswith(FORMULA_START) else cell
 
 
 @dataclass
@@ -169,11 +170,27 @@ def _body(kind: str, source: dict, targets: list[str], fields: list[str]) -> dic
     return source  # delete: {"contact_ids": [...]}
 
 
+def start_token_ok(token: str) -> bool:
+    """A token the review form may carry (BulkJob.token's shape)."""
+    return 8 <= len(token) <= 16 and token.isascii() and token.isalnum()
+
+
+def _started_with(workspace: Workspace, token: str) -> BulkJob | None:
+    if not token:
+        return None
+    return BulkJob.objects.filter(workspace=workspace, token=token).first()
+
+
 def action_start(*, membership: Membership, kind: str, selection: Selection,
                  targets: list[str] | None = None, fields: list[str] | None = None,
-                 confirmation: str = "") -> BulkJob:
-    """Create the job, its rows and chunks, and queue it. Raises SelectionProblem."""
+                 confirmation: str = "", token: str = "") -> BulkJob:
+    """Create the job, its rows and chunks, and queue it. Raises SelectionProblem.
+    With the review form's `token`, a second start of the same form returns the
+    job the first one made (a double click starts nothing twice)."""
     workspace = membership.workspace
+    token = token if start_token_ok(token) else ""
+    if (existing := _started_with(workspace, token)) is not None:
+        return existing
     targets = list(dict.fromkeys(targets or []))
     fields = list(dict.fromkeys(fields or DEFAULT_EXPORT_FIELDS))
     if kind in (Kind.ADD_TO_LISTS, Kind.REMOVE_FROM_LISTS):
@@ -201,9 +218,29 @@ def action_start(*, membership: Membership, kind: str, selection: Selection,
     contacts = selection_contacts(workspace=workspace, selection=selection)
     plan = preview.plan
     names = _target_names(workspace, kind, targets) if targets else []
+    try:
+        return _create_and_start(membership, kind, selection, targets, fields, token,
+                                 preview, contacts, plan, names)
+    except IntegrityError:
+        # The same form's other submission made its job between our look and
+        # this insert (the token is unique): that job is the answer.
+        existing = _started_with(workspace, token)
+        if existing is not None:
+            return existing
+        if not token:
+            raise
+        # Another workspace's job has that token (a forged form): a fresh one.
+        return _create_and_start(membership, kind, selection, targets, fields, "",
+                                 preview, contacts, plan, names)
+
+
+def _create_and_start(membership, kind, selection, targets, fields, token, preview, contacts,
+                      plan, names) -> BulkJob:
+    workspace = membership.workspace
     with transaction.atomic():
         job = BulkJob.objects.create(
-            workspace=workspace, kind=kind, state=BulkJob.State.QUEUED,
+            workspace=workspace, kind=kind, state=BulkJob.State.DRAFT,
+            **({"token": token} if token else {}),
             created_by=membership.user, title=_title(kind, selection.label, names),
             selection=selection.to_json(), selection_label=selection.label[:300],
             parameters={"targets": targets, "target_names": names, "fields": fields,
@@ -263,14 +300,21 @@ def action_start(*, membership: Membership, kind: str, selection: Selection,
 # --- Running it ---------------------------------------------------------------------
 
 def _download(run: Run, chunk: BulkChunk, activity: dict) -> None:
-    """An export activity's CSV, kept on its chunk until the job combines them."""
+    """An export activity's CSV, kept on its chunk until the job combines them.
+    Runs outside the transaction that settles the chunk (drive's `fetch`): an
+    HTTP download must not hold the database's write lock.
+
+    A finished export without a file fails the job: a snapshot with a part
+    missing would let a delete go ahead for contacts nobody kept a copy of."""
     if activity.get("state") != "completed":
         return
-    href = (((activity.get("_links") or {}).get("results") or {}).get("href") or "")
-    export_id = href.rstrip("/").rsplit("/", 1)[-1]
+    links = activity.get("_links")
+    results = links.get("results") if isinstance(links, dict) else None
+    href = results.get("href") if isinstance(results, dict) else None
+    export_id = str(href or "").rstrip("/").rsplit("/", 1)[-1]
     if not export_id:
-        chunk.error = "Constant Contact finished the export but gave no file to download."
-        return
+        raise JobFailed("Constant Contact finished the export but gave no file to download, "
+                        "so nothing was deleted or stored. Start the job again.")
     try:
         result = run.call("activities.export_download", file_export_id=export_id)
     except ConstantContactError as exc:
@@ -280,7 +324,8 @@ def _download(run: Run, chunk: BulkChunk, activity: dict) -> None:
 
 
 def _combine(run: Run, step: str) -> tuple[bytes, int]:
-    """The step's CSVs as one file (one header), every cell neutralised."""
+    """The step's CSVs as one file (one header), cells as Constant Contact wrote
+    them (a download neutralises formulas; a snapshot re-import needs them raw)."""
     out = io.StringIO()
     writer = csv.writer(out)
     header_written = False
@@ -292,22 +337,34 @@ def _combine(run: Run, step: str) -> tuple[bytes, int]:
         if header is None:
             continue
         if not header_written:
-            writer.writerow([neutralise(c) for c in header])
+            writer.writerow(header)
             header_written = True
         for cells in reader:
-            writer.writerow([neutralise(c) for c in cells])
+            writer.writerow(cells)
             rows += 1
     return out.getvalue().encode("utf-8"), rows
 
 
-def _store_file(run: Run, *, step: str, kind: str, name: str, expires) -> BulkFile:
+def _store_file_once(run: Run, *, done_as: str, step: str, kind: str, name: str, expires,
+                     count: str) -> None:
+    """The step's parts as one stored file, once. The file, the emptied parts, the
+    row count and the step marked done commit together: a worker killed after
+    the file was written can't leave a resumed job writing a second, empty one
+    (the parts it would combine are already gone)."""
+    if run.step_done(done_as):
+        return
     content, rows = _combine(run, step)
     with transaction.atomic():
-        stored = BulkFile.objects.create(job=run.job, kind=kind, name=name, content=content,
-                                         size=len(content), rows=rows, expires_at=expires)
-        # The parts are in the file now; the chunks keep their activity ids only.
-        run.job.chunks.filter(step=step).update(result_text="")
-    return stored
+        stored = run.job.files.filter(kind=kind).first()
+        if stored is None:
+            stored = BulkFile.objects.create(job=run.job, kind=kind, name=name,
+                                             content=content, size=len(content), rows=rows,
+                                             expires_at=expires)
+            # The parts are in the file now; the chunks keep their activity ids only.
+            run.job.chunks.filter(step=step).update(result_text="")
+        run.job.counts = {**run.job.counts, count: stored.rows}
+        run.job.steps_done = [*(run.job.steps_done or []), done_as]
+        run.save("counts", "steps_done")
 
 
 def _merge_rows(run: Run, chunk: BulkChunk, activity: dict) -> list[BulkRow]:
@@ -370,8 +427,11 @@ def _delete_merge(run: Run, chunk: BulkChunk, activity: dict) -> None:
 
 
 def _export_merge(run: Run, chunk: BulkChunk, activity: dict) -> None:
-    _download(run, chunk, activity)
-    _merge_rows(run, chunk, activity)
+    _merge_rows(run, chunk, activity)  # the file itself came with `_download` (fetch)
+
+
+def _snapshot_merge(run: Run, chunk: BulkChunk, activity: dict) -> None:
+    """Nothing to merge: the snapshot's part is on the chunk (`_download`)."""
 
 
 def _tally(run: Run) -> None:
@@ -402,29 +462,39 @@ def run_membership_change(run: Run) -> bool:
 @jobs.register(Kind.EXPORT)
 def run_export(run: Run) -> bool:
     run.set_phase("Exporting")
-    complete = drive(run, step="export", on_final=_export_merge)
+    complete = drive(run, step="export", fetch=_download, on_final=_export_merge)
     if not complete:
         _skip_unsent(run)
         _tally(run)
         return False
     if run.job.chunks.filter(step="export", state=BulkChunk.State.FAILED).exists():
         raise JobFailed("Constant Contact could not finish the export. Start it again.")
-
-    def store():
-        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
-        stored = _store_file(run, step="export", kind=BulkFile.Kind.EXPORT,
-                             name=f"contacts-export-{stamp}.csv", expires=jobs.export_expiry())
-        run.job.counts = {**run.job.counts, "exported": stored.rows}
-        run.save("counts")
-    run.once("stored", store)
+    stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+    _store_file_once(run, done_as="stored", step="export", kind=BulkFile.Kind.EXPORT,
+                     name=f"contacts-export-{stamp}.csv", expires=jobs.export_expiry(),
+                     count="exported")
     _tally(run)
     return True
+
+
+def _check_snapshot_complete(run: Run) -> None:
+    """Nothing is deleted unless the snapshot holds every contact selected."""
+    expected = sum(run.job.chunks.filter(step="snapshot").values_list("item_count", flat=True))
+    kept = run.job.counts.get("snapshot_rows", 0)
+    if kept == expected:
+        return
+    run.job.chunks.filter(step="delete", state=BulkChunk.State.PENDING).update(
+        state=BulkChunk.State.CANCELLED)
+    _skip_unsent(run)
+    _tally(run)
+    raise JobFailed(f"The snapshot holds {kept:,} of the {expected:,} contacts selected, so "
+                    "nothing was deleted. Sync the contacts and start the delete again.")
 
 
 @jobs.register(Kind.DELETE)
 def run_delete(run: Run) -> bool:
     run.set_phase("Taking a snapshot before deleting")
-    complete = drive(run, step="snapshot", on_final=_download)
+    complete = drive(run, step="snapshot", fetch=_download, on_final=_snapshot_merge)
     if not complete or run.job.chunks.filter(step="snapshot",
                                              state=BulkChunk.State.FAILED).exists():
         run.job.chunks.filter(step="delete", state=BulkChunk.State.PENDING).update(
@@ -435,14 +505,12 @@ def run_delete(run: Run) -> bool:
             return False
         raise JobFailed("The snapshot of these contacts could not be taken, so nothing was "
                         "deleted. Try again.")
-
-    def store():
-        stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
-        stored = _store_file(run, step="snapshot", kind=BulkFile.Kind.SNAPSHOT,
-                             name=f"deleted-contacts-snapshot-{stamp}.csv", expires=None)
-        run.job.counts = {**run.job.counts, "snapshot_rows": stored.rows}
-        run.save("counts")
-    run.once("snapshot_stored", store)
+    stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+    _store_file_once(run, done_as="snapshot_stored", step="snapshot",
+                     kind=BulkFile.Kind.SNAPSHOT,
+                     name=f"deleted-contacts-snapshot-{stamp}.csv", expires=None,
+                     count="snapshot_rows")
+    _check_snapshot_complete(run)
     run.set_phase("Deleting")
     complete = drive(run, step="delete", on_final=_delete_merge)
     if not complete:

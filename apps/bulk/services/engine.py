@@ -23,8 +23,10 @@ activity, submitted, polled and settled.
   activity list (one call for all of them; a single one is read by id), about
   a second after submission at first and less often as they age, up to every
   CCADMIN_BULK_POLL_MAX_SECONDS for long jobs. A finished activity is handed to
-  the step's `on_final`, which merges its result into the job's rows in the
-  same transaction that marks the chunk done.
+  the step's `fetch` first, outside any transaction (an export's file is
+  downloaded there: an HTTP call must not hold the database's write lock), then
+  to `on_final`, which merges its result into the job's rows in the same
+  transaction that marks the chunk done.
 - **Waiting and giving up.** Throttling and a busy limiter only delay the next
   submission. A spent daily budget stops the job until 00:00 UTC (JobMustWait),
   an unreadable Constant Contact for too long or a refusal fails it (JobFailed)
@@ -321,9 +323,9 @@ def _settle_unanswered(run: Run, chunks: list[BulkChunk], *, findable: bool) -> 
 
 # --- polling ------------------------------------------------------------------------
 
-def _poll(run: Run, chunks: list[BulkChunk], on_final) -> bool:
-    """Read the in-flight activities; hand the finished ones to `on_final`.
-    Returns whether any finished."""
+def _poll(run: Run, chunks: list[BulkChunk], on_final, fetch=None) -> bool:
+    """Read the in-flight activities; hand the finished ones to `fetch` (outside
+    the transaction) and `on_final` (inside it). Returns whether any finished."""
     try:
         if len(chunks) > 1:
             listing = _listing(run)
@@ -342,6 +344,8 @@ def _poll(run: Run, chunks: list[BulkChunk], on_final) -> bool:
                 continue
             _record_activity(chunk, activity)
             if chunk.activity_state in FINAL_STATES:
+                if fetch is not None:
+                    fetch(run, chunk, activity)
                 with transaction.atomic():
                     on_final(run, chunk, activity)
                     chunk.state = (BulkChunk.State.COMPLETED
@@ -394,8 +398,10 @@ def _progress(run: Run, step: str, *, total: int) -> None:
 # --- the loop -----------------------------------------------------------------------
 
 def drive(run: Run, *, step: str, on_final, build=json_body, findable: bool = False,
-          total: int | None = None) -> bool:
+          total: int | None = None, fetch=None) -> bool:
     """Work through `step`'s chunks until each is completed, failed or cancelled.
+    `fetch(run, chunk, activity)`, when given, gets a finished activity's result
+    (a download) before the transaction that runs `on_final`.
     Returns False when a cancel stopped it before every chunk was sent."""
     window = max(1, settings.CCADMIN_BULK_MAX_IN_FLIGHT)
     chunks_total = total if total is not None else sum(
@@ -421,7 +427,7 @@ def drive(run: Run, *, step: str, on_final, build=json_body, findable: bool = Fa
             if any(c.state == BulkChunk.State.SUBMITTED for c in submitting):
                 next_poll = 0.0
         if in_flight and now >= next_poll:
-            if _poll(run, in_flight, on_final):
+            if _poll(run, in_flight, on_final, fetch):
                 _progress(run, step, total=chunks_total)
             oldest = min((c.submitted_at for c in in_flight if c.submitted_at), default=None)
             next_poll = time.monotonic() + poll_interval(oldest)

@@ -9,6 +9,11 @@ The dry run writes one BulkRow per line of the file (invalid, duplicate or
 pending) so the error report can be downloaded and the job's page shows each
 row's fate. Nothing is sent before `import_start`.
 
+**Only a draft changes.** Every write of the wizard (the mapping, the dry run,
+start, discard) first locks the job's row and checks it is still a draft, in
+the transaction that writes: a second tab or a double click can't start a job
+twice, wipe the rows of one that just started, or change its lists.
+
 **Chunks.** The valid rows are cut into files of at most CCADMIN_BULK_CHUNK_ROWS
 rows and under 4 MB (Constant Contact processes only the first 4 MB of a file,
 silently). Each is one `contacts_file_import` activity whose file is named
@@ -62,8 +67,19 @@ ROW_ERROR = re.compile(r"^\s*(?:row|line)\s+(\d+)\s*[:\-]\s*(.*)$", re.IGNORECAS
 ROW_BATCH = 2000
 
 
+ALREADY_STARTED = "This import has already started (from another tab or a second click)."
+
+
 def upload_limit_bytes() -> int:
     return settings.CCADMIN_BULK_UPLOAD_MAX_MB * 1024 * 1024
+
+
+def _lock_draft(job: BulkJob) -> None:
+    """Inside a transaction: lock the job's row (SQLite's IMMEDIATE transactions
+    already hold the write lock) and raise FileProblem unless it is still a draft."""
+    if not list(BulkJob.objects.select_for_update().filter(
+            pk=job.pk, state=BulkJob.State.DRAFT).values_list("pk", flat=True)):
+        raise FileProblem(ALREADY_STARTED)
 
 
 def import_fields(*, workspace: Workspace) -> list[FieldSpec]:
@@ -171,6 +187,7 @@ def import_dry_run(*, job: BulkJob, mapping: list[str], list_ids: list[str],
     status_map = {"invalid": BulkRow.Status.INVALID, "duplicate": BulkRow.Status.DUPLICATE,
                   "valid": BulkRow.Status.PENDING}
     with transaction.atomic():
+        _lock_draft(job)
         job.rows.all().delete()
         batch = []
         for line, email, data, status, message in report.results:
@@ -196,7 +213,23 @@ def import_dry_run(*, job: BulkJob, mapping: list[str], list_ids: list[str],
 
 
 def import_start(*, job: BulkJob, user, consent: bool) -> BulkJob:
-    """Start the checked draft. Raises FileProblem when it can't start yet."""
+    """Start the checked draft. Raises FileProblem when it can't start yet (or
+    already did)."""
+    with transaction.atomic():
+        _lock_draft(job)
+        job.refresh_from_db()  # as the lock found it: another tab may have checked again
+        _check_startable(job, consent)
+        job.parameters = {**job.parameters, "consent": {"by": user.email,
+                                                        "at": timezone.now().isoformat()}}
+        job.save(update_fields=["parameters"])
+        try:
+            jobs.bulk_job_start(job=job)
+        except jobs.AlreadyStarted:
+            raise FileProblem(ALREADY_STARTED) from None
+    return job
+
+
+def _check_startable(job: BulkJob, consent: bool) -> None:
     params = job.parameters
     if not params.get("dry_run_at"):
         raise FileProblem("Check the file first: the dry run shows what would be imported.")
@@ -208,12 +241,6 @@ def import_start(*, job: BulkJob, user, consent: bool) -> BulkJob:
                           "Constant Contact requires it for every imported contact.")
     if not job.counts.get("valid"):
         raise FileProblem("No row of this file can be imported.")
-    with transaction.atomic():
-        job.parameters = {**params, "consent": {"by": user.email,
-                                                "at": timezone.now().isoformat()}}
-        job.save(update_fields=["parameters"])
-        jobs.bulk_job_start(job=job)
-    return job
 
 
 # --- Running it ---------------------------------------------------------------------
@@ -407,7 +434,9 @@ def import_custom_field_create(*, job: BulkJob, membership, label: str, field_ty
     params["mapping"] = mapping
     params.pop("dry_run_at", None)  # the mapping changed: check again
     job.parameters = params
-    job.save(update_fields=["parameters"])
+    with transaction.atomic():
+        _lock_draft(job)
+        job.save(update_fields=["parameters"])
     return field
 
 
@@ -424,13 +453,21 @@ def import_mapping_save(*, job: BulkJob, mapping: list[str], list_ids: list[str]
         params["header"] = table.header
         params["mapping"] = auto_mapping(table.header, import_fields(workspace=job.workspace))
         params["row_count"] = len(table.rows)
-    job.save(update_fields=["parameters"])
+    with transaction.atomic():
+        _lock_draft(job)
+        job.save(update_fields=["parameters"])
 
 
-def import_discard(*, job: BulkJob) -> None:
-    """Drop a draft the member gave up on (nothing was sent)."""
-    if job.state == BulkJob.State.DRAFT:
+def import_discard(*, job: BulkJob) -> bool:
+    """Drop a draft the member gave up on (nothing was sent). False when it
+    started meanwhile: a queued or running job is never deleted from here."""
+    with transaction.atomic():
+        try:
+            _lock_draft(job)
+        except FileProblem:
+            return False
         job.delete()
+    return True
 
 
 def import_from_snapshot(*, snapshot: BulkFile, user) -> BulkJob:

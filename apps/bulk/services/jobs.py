@@ -58,12 +58,21 @@ def bulk_job_lease(job_id: int) -> Lease:
     return Lease(bulk_job_lease_key(job_id), seconds=settings.CCADMIN_JOB_LEASE_SECONDS)
 
 
+class AlreadyStarted(Exception):
+    """The job left its draft before this start (another tab, a double click)."""
+
+
 def bulk_job_start(*, job: BulkJob) -> BulkJob:
-    """Queue `job` for a worker once the transaction that made it commits."""
-    job.state = BulkJob.State.QUEUED
-    job.due_at = timezone.now()
-    job.phase = "Waiting for a worker"
-    job.save(update_fields=["state", "due_at", "phase"])
+    """Queue the draft `job` for a worker once the transaction that made it
+    commits. Raises AlreadyStarted when it is no longer a draft: the state moves
+    only from draft, in one UPDATE, so two starts can't both queue and audit it."""
+    now = timezone.now()
+    phase = "Waiting for a worker"
+    moved = BulkJob.objects.filter(pk=job.pk, state=BulkJob.State.DRAFT).update(
+        state=BulkJob.State.QUEUED, due_at=now, phase=phase)
+    if not moved:
+        raise AlreadyStarted()
+    job.state, job.due_at, job.phase = BulkJob.State.QUEUED, now, phase
     audit_event_record(action="bulk.job_started", actor=job.created_by, workspace=job.workspace,
                        target=f"bulk job {job.pk}",
                        details={"job_id": job.pk, "kind": job.kind, "shape": job.shape,

@@ -11,6 +11,7 @@ for any action; a delete also needs write on contacts, an export read on them.
 """
 
 import json
+import secrets
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -32,6 +33,7 @@ from apps.bulk.services.actions import (
     action_preview,
     action_start,
     custom_field_export_name,
+    start_token_ok,
 )
 from apps.mirror.models import ContactList, CustomField, Segment, Tag
 
@@ -63,6 +65,13 @@ def _selection_from_get(request: HttpRequest) -> dict:
     return {"mode": "all"}
 
 
+def _start_token(request: HttpRequest) -> str:
+    """The review form's token: the one it came with (a refused start shown again
+    keeps it), else a fresh one."""
+    posted = request.POST.get("token", "")
+    return posted if start_token_ok(posted) else secrets.token_hex(8)
+
+
 def _choices(request: HttpRequest):
     ws = request.workspace
     lists = [(lst.cc_id, lst.name) for lst in ContactList.objects.filter(workspace=ws)
@@ -83,8 +92,10 @@ def action(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             raw = json.loads(request.POST.get("selection") or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             raw = {}
+        if not isinstance(raw, dict):
+            raw = {}  # forged: a list or a string names no contacts
     else:
         raw = _selection_from_get(request)
     problem = ""
@@ -127,7 +138,8 @@ def action(request: HttpRequest) -> HttpResponse:
         try:
             job = action_start(membership=request.membership, kind=kind, selection=selection,
                                targets=targets, fields=form.cleaned_data["fields"],
-                               confirmation=request.POST.get("confirmation", ""))
+                               confirmation=request.POST.get("confirmation", ""),
+                               token=request.POST.get("token", ""))
         except SelectionProblem as exc:
             confirm_error = exc.message
         else:
@@ -143,6 +155,8 @@ def action(request: HttpRequest) -> HttpResponse:
         "field_names": [dict(fields).get(f, f) for f in form.cleaned_data["fields"]],
         "confirm_error": confirm_error,
         "confirm_word": f"delete {preview.size}",
+        # The start's idempotency token: a double click finds the first job.
+        "start_token": _start_token(request),
     }, status=400 if confirm_error else 200)
 
 

@@ -1,9 +1,14 @@
 """The CSV import wizard: upload, map the columns (and pick lists and tags),
 check (the dry run, no API call), then start.
 
-Every step needs write access to bulk jobs. The upload is refused before it is
-read when it is over the size limit; any file that can't be imported comes back
-to the upload step with a sentence saying why, and nothing is kept or sent."""
+Every step needs write access to bulk jobs and read access to contacts: the
+wizard shows the file's addresses (column samples, the problem rows). The
+upload is refused before it is read when it declares more than the size limit
+(apps/core/uploads.py); any file that can't be imported comes back to the
+upload step with a sentence saying why, and nothing is kept or sent.
+
+A draft that started meanwhile (another tab, a double click) is never changed
+again from here: each step sends the member to the job's page instead."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,15 +28,20 @@ from apps.bulk.selectors.selections import budget_fit
 from apps.bulk.services import imports as services
 from apps.constantcontact.errors import ConstantContactError
 from apps.constantcontact.explain import upstream_error_message
+from apps.core.uploads import limits_upload
 from apps.mirror.models import ContactList, Tag
+
+# The wizard shows contacts' addresses, so it needs read on contacts too.
+IMPORT_GRANTS = ((Area.CONTACTS, Access.READ),)
 
 
 def _url(request: HttpRequest, name: str, **kwargs) -> str:
     return reverse(f"bulk:{name}", kwargs={"workspace_slug": request.workspace.slug, **kwargs})
 
 
+@limits_upload(services.upload_limit_bytes)
 @require_http_methods(["GET", "POST"])
-@workspace_view(Area.BULK, Access.WRITE)
+@workspace_view(Area.BULK, Access.WRITE, also=IMPORT_GRANTS)
 def import_upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -104,17 +114,27 @@ def _posted_mapping(request: HttpRequest, job: BulkJob) -> list[str]:
     return mapping
 
 
+def _started_meanwhile(request: HttpRequest, job: BulkJob) -> HttpResponse | None:
+    """The job's page when the draft started (or went) since this request read it."""
+    current = BulkJob.objects.filter(pk=job.pk).values_list("state", flat=True).first()
+    if current == BulkJob.State.DRAFT:
+        return None
+    if current is None:
+        messages.info(request, "That import was discarded; nothing was sent.")
+        return redirect(_url(request, "job_list"))
+    messages.info(request, services.ALREADY_STARTED + " Its progress shows below.")
+    return redirect(_url(request, "job_detail", job_id=job.pk))
+
+
 @require_http_methods(["GET", "POST"])
-@workspace_view(Area.BULK, Access.WRITE)
+@workspace_view(Area.BULK, Access.WRITE, also=IMPORT_GRANTS)
 def import_map(request: HttpRequest, job_id: int) -> HttpResponse:
     job = bulk_draft_for(workspace=request.workspace, job_id=job_id)
     if request.method == "GET":
         return render(request, "bulk/imports/map.html", _map_context(request, job))
     action = request.POST.get("action", "check")
     if action == "discard":
-        services.import_discard(job=job)
-        messages.info(request, "The import was discarded; nothing was sent.")
-        return redirect(_url(request, "job_list"))
+        return _discard(request, job)
     list_ids = [i for i in request.POST.getlist("lists") if ContactList.objects.filter(
         workspace=request.workspace, cc_id=i).exists()]
     tag_ids = [i for i in request.POST.getlist("tags") if Tag.objects.filter(
@@ -126,6 +146,8 @@ def import_map(request: HttpRequest, job_id: int) -> HttpResponse:
         services.import_mapping_save(job=job, mapping=mapping, list_ids=list_ids,
                                      tag_ids=tag_ids, has_header=has_header)
     except FileProblem as exc:
+        if (moved := _started_meanwhile(request, job)) is not None:
+            return moved
         return render(request, "bulk/imports/map.html", _map_context(request, job,
                                                                      error=exc.message))
     if header_changed:
@@ -144,6 +166,9 @@ def import_map(request: HttpRequest, job_id: int) -> HttpResponse:
             field = services.import_custom_field_create(
                 job=job, membership=request.membership, label=form.cleaned_data["label"],
                 field_type=form.cleaned_data["type"], column=form.cleaned_data["column"])
+        except FileProblem:
+            return _started_meanwhile(request, job) or redirect(
+                _url(request, "import_map", job_id=job.pk))
         except ConstantContactError as exc:
             form.add_error(None, upstream_error_message(exc))
             return render(request, "bulk/imports/map.html",
@@ -153,6 +178,8 @@ def import_map(request: HttpRequest, job_id: int) -> HttpResponse:
     try:
         services.import_dry_run(job=job, mapping=mapping, list_ids=list_ids, tag_ids=tag_ids)
     except FileProblem as exc:
+        if (moved := _started_meanwhile(request, job)) is not None:
+            return moved
         job.refresh_from_db()
         return render(request, "bulk/imports/map.html", _map_context(request, job,
                                                                      error=exc.message))
@@ -160,7 +187,7 @@ def import_map(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@workspace_view(Area.BULK, Access.WRITE)
+@workspace_view(Area.BULK, Access.WRITE, also=IMPORT_GRANTS)
 def import_review(request: HttpRequest, job_id: int) -> HttpResponse:
     job = bulk_draft_for(workspace=request.workspace, job_id=job_id)
     if not job.parameters.get("dry_run_at"):
@@ -171,6 +198,9 @@ def import_review(request: HttpRequest, job_id: int) -> HttpResponse:
             services.import_start(job=job, user=request.user,
                                   consent=request.POST.get("consent") == "on")
         except FileProblem as exc:
+            if (moved := _started_meanwhile(request, job)) is not None:
+                return moved
+            job.refresh_from_db()
             error = exc.message
         else:
             messages.success(request, "The import started. Its progress shows below; you can "
@@ -197,10 +227,15 @@ def import_review(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_POST
-@workspace_view(Area.BULK, Access.WRITE)
+@workspace_view(Area.BULK, Access.WRITE, also=IMPORT_GRANTS)
 def import_discard(request: HttpRequest, job_id: int) -> HttpResponse:
     job = bulk_draft_for(workspace=request.workspace, job_id=job_id)
-    services.import_discard(job=job)
+    return _discard(request, job)
+
+
+def _discard(request: HttpRequest, job: BulkJob) -> HttpResponse:
+    if not services.import_discard(job=job):
+        return _started_meanwhile(request, job) or redirect(_url(request, "job_list"))
     messages.info(request, "The import was discarded; nothing was sent.")
     return redirect(_url(request, "job_list"))
 

@@ -1,11 +1,16 @@
 """The jobs screens: the list, one job with its per-row results and files, the
 progress fragment htmx polls (286 once the job has finished), cancel, and the
-downloads (the row report, exports, snapshots), each download audited."""
+downloads (the row report, exports, snapshots), each download audited.
+
+Stored files hold the cells as Constant Contact wrote them (a snapshot imports
+back unchanged); the downloaded copy has formula-like cells neutralised, as a
+spreadsheet would otherwise run them."""
 
 import csv
 import io
 
 from django.contrib import messages
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -34,6 +39,7 @@ from apps.bulk.services.imports import import_from_snapshot
 from apps.bulk.services.jobs import bulk_job_cancel
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 
+# Spreadsheet programs run a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -49,6 +55,9 @@ def _permissions(request: HttpRequest) -> dict:
     role = request.role
     return {
         "can_start": role.allows(Area.BULK, Access.WRITE),
+        # The import wizard shows the file's addresses (views/imports.py).
+        "can_import": role.allows(Area.BULK, Access.WRITE) and role.allows(Area.CONTACTS,
+                                                                           Access.READ),
         "can_export": role.allows(Area.BULK, Access.WRITE) and role.allows(Area.CONTACTS,
                                                                           Access.READ),
         "can_download": role.allows(Area.CONTACTS, Access.READ),
@@ -119,6 +128,15 @@ def _neutral(cell: str) -> str:
     return "'" + cell if cell and cell.startswith(FORMULA_START) else cell
 
 
+def _neutral_csv(content: bytes) -> bytes:
+    """The stored CSV with every formula-like cell made plain text."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for cells in csv.reader(io.StringIO(content.decode("utf-8", errors="replace"))):
+        writer.writerow([_neutral(c) for c in cells])
+    return out.getvalue().encode("utf-8")
+
+
 @require_GET
 @workspace_view(Area.BULK, Access.READ)
 def job_rows_csv(request: HttpRequest, job_id: int) -> HttpResponse:
@@ -156,12 +174,13 @@ def file_download(request: HttpRequest, file_id: int) -> HttpResponse:
         messages.error(request, "That file has expired and was deleted. Run the export again "
                        "for a fresh copy.")
         return redirect(job_url(request, stored.job))
-    BulkFile.objects.filter(pk=stored.pk).update(downloads=stored.downloads + 1)
+    # Counted in the database: two downloads at once both count.
+    BulkFile.objects.filter(pk=stored.pk).update(downloads=F("downloads") + 1)
     audit_event_record(action="bulk.file_downloaded", actor=request.user,
                        workspace=request.workspace, target=f"bulk file {stored.pk}",
                        details={"job_id": stored.job_id, "kind": stored.kind,
                                 "rows": stored.rows})
-    response = HttpResponse(bytes(stored.content), content_type="text/csv")
+    response = HttpResponse(_neutral_csv(bytes(stored.content)), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{stored.name}"'
     return response
 

@@ -13,7 +13,7 @@ from django import forms
 from django.utils import timezone
 
 from apps.campaigns.html_checks import html_problems
-from apps.campaigns.selectors.campaigns import DEFAULT_SORT, STATUS_ALL
+from apps.campaigns.selectors.campaigns import DEFAULT_SORT, REVIEW_MINE, STATUS_ALL
 from apps.campaigns.services.campaigns import EmailDraft
 from apps.constantcontact.errors import ConstantContactError, ValidationError
 from apps.constantcontact.explain import upstream_error_message
@@ -46,6 +46,18 @@ class CampaignFilterForm(forms.Form):
         choices=[("-updated", "Updated, newest first"), ("updated", "Updated, oldest first"),
                  ("-created", "Created, newest first"), ("created", "Created, oldest first")],
     )
+    review = forms.ChoiceField(
+        label="Review", required=False,
+        choices=[("", "Any"), (REVIEW_MINE, "Needs my review"), ("in_review", "In review"),
+                 ("changes_requested", "Changes requested"), ("approved", "Approved")],
+    )
+
+    def __init__(self, *args, can_approve: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_approve:
+            # Nothing would ever need this member's review: don't offer the filter.
+            self.fields["review"].choices = [
+                c for c in self.fields["review"].choices if c[0] != REVIEW_MINE]
 
     def value(self, name: str) -> str:
         """The cleaned value, or the default for a bad or missing one: a hand-edited

@@ -8,6 +8,7 @@ no longer matches). The panel's forms are the views' to build.
 
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
 
@@ -18,6 +19,7 @@ from apps.campaigns.models import Approval
 from apps.core.timezones import format_in_zone
 from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
 from apps.mirror.selectors.audience import list_names
+from apps.mirror.selectors.segments import segment_names
 
 # Enough history to see the last few rounds of review; the audit log has the rest.
 HISTORY_SIZE = 10
@@ -132,6 +134,12 @@ def readable_changes(*, changes: list[dict], workspace, zone: str = "UTC") -> li
             list_ids.update(change["old"] or [])
             list_ids.update(change["new"] or [])
     names = list_names(workspace=workspace, cc_ids=list_ids)
+    segment_ids = set()
+    for change in changes:
+        if change["field"] == "segment_ids":
+            segment_ids.update(change["old"] or [])
+            segment_ids.update(change["new"] or [])
+    segments = segment_names(workspace=workspace, cc_ids=segment_ids)
 
     def text(field: str, value) -> str:
         if field == "planned_send_at":
@@ -144,7 +152,7 @@ def readable_changes(*, changes: list[dict], workspace, zone: str = "UTC") -> li
         if field == "physical_address_in_footer":
             return ", ".join(str(part) for part in (value or {}).values() if part) or "(none)"
         if field == "segment_ids":
-            return ", ".join(f"Segment {i}" for i in value) if value else "(none)"
+            return ", ".join(_segment_label(segments, i) for i in value) if value else "(none)"
         return str(value) if value not in (None, "") else "(empty)"
 
     readable = []
@@ -189,13 +197,85 @@ def approval_panel(*, campaign: Campaign, membership: Membership) -> ApprovalPan
     return panel
 
 
+def _segment_label(names: dict[str, str], cc_id) -> str:
+    # A segment deleted since keeps its id on screen, so the reviewer still sees what changed.
+    name = names.get(str(cc_id))
+    return f"Segment “{name}”" if name else f"Segment {cc_id}"
+
+
 def snapshot_facts(*, campaign: Campaign, snapshot: dict) -> dict:
     """What the review page shows of a snapshot beyond its text fields: the
     audience's names and the planned send time as a datetime."""
     list_ids = [str(i) for i in snapshot.get("contact_list_ids") or []]
     names = list_names(workspace=campaign.workspace, cc_ids=list_ids)
     audience = [names.get(i, f"List {i}") for i in list_ids]
-    audience += [f"Segment {i}" for i in snapshot.get("segment_ids") or []]
+    segment_ids = [str(i) for i in snapshot.get("segment_ids") or []]
+    segments = segment_names(workspace=campaign.workspace, cc_ids=segment_ids)
+    audience += [_segment_label(segments, i) for i in segment_ids]
     planned = snapshot.get("planned_send_at")
     return {"audience_names": audience,
             "planned_send_at": parse_datetime(planned) if planned else None}
+
+
+# --- Who a review concerns: the badge, "Needs my review", and notifications ---------
+
+def approval_latest_decision(*, campaign: Campaign) -> str | None:
+    """The newest review's decision (None: never reviewed), for the campaign's badge."""
+    return (
+        Approval.objects.filter(campaign=campaign)
+        .order_by("-requested_at", "-id")
+        .values_list("decision", flat=True)
+        .first()
+    )
+
+
+def campaigns_awaiting_review(*, membership: Membership) -> QuerySet[Campaign]:
+    """Drafts waiting for a review that this member may decide on: their role may
+    approve, they did not author the campaign, and (under the four-eyes rule) they
+    neither changed its content nor asked for the review themselves."""
+    if not membership.role.has_capability(Capability.APPROVE):
+        return Campaign.objects.none()
+    user = membership.user
+    pending = Approval.objects.filter(campaign=OuterRef("pk"), decision=Approval.Decision.PENDING)
+    rows = (
+        Campaign.objects.filter(workspace=membership.workspace, status=CampaignStatus.DRAFT)
+        .filter(Exists(pending))
+        .exclude(author=user)
+    )
+    if membership.workspace.require_second_approver:
+        rows = rows.exclude(contributors=user).exclude(Exists(pending.filter(requested_by=user)))
+    return rows
+
+
+def _members_who(*, workspace, capability: Capability) -> list[Membership]:
+    return [
+        m for m in Membership.objects.filter(workspace=workspace, user__is_active=True)
+        .select_related("user", "role")
+        if m.role.has_capability(capability) and m.role.allows(Area.CAMPAIGNS, Access.READ)
+    ]
+
+
+def review_request_recipients(*, campaign: Campaign, approval: Approval) -> list:
+    """Members who may decide on `approval`: the approve capability, campaigns read
+    access, and not barred by the four-eyes rule (nor the one who asked)."""
+    return [
+        m.user for m in _members_who(workspace=campaign.workspace, capability=Capability.APPROVE)
+        if m.user_id != approval.requested_by_id
+        and not four_eyes_reason(campaign=campaign, approval=approval, user=m.user)
+    ]
+
+
+def campaign_owners(*, campaign: Campaign, approval: Approval) -> list:
+    """Who a decision on `approval` concerns: the campaign's author and whoever asked
+    for the review, while they are still members of the workspace."""
+    ids = {i for i in (campaign.author_id, approval.requested_by_id) if i is not None}
+    members = Membership.objects.filter(
+        workspace=campaign.workspace, user_id__in=ids, user__is_active=True
+    ).select_related("user")
+    return [m.user for m in members]
+
+
+def campaign_senders(*, campaign: Campaign) -> list:
+    """Members who may schedule the campaign: the send capability and campaigns read."""
+    return [m.user for m in _members_who(workspace=campaign.workspace,
+                                         capability=Capability.SEND)]

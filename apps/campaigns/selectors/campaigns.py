@@ -7,10 +7,12 @@ Everything here reads the mirror; nothing calls Constant Contact.
 
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from apps.accounts.models import Workspace
+from apps.accounts.models import Membership, Workspace
+from apps.campaigns.models import Approval
+from apps.campaigns.selectors.approvals import campaigns_awaiting_review
 from apps.mirror.models import Campaign, CampaignStatus, EmailActivity, SyncRun
 from apps.mirror.selectors.audience import lists_by_cc_id, lists_open_for_use
 from apps.mirror.selectors.runs import Freshness, sync_freshness, sync_run_latest
@@ -20,6 +22,14 @@ SYNC_SCOPE = SyncRun.Scope.CAMPAIGNS
 
 # The list's status filter: "" shows everything except deleted campaigns.
 STATUS_ALL = "all"
+# The list's review filter: the drafts this member may review, or drafts by the
+# state of their newest review (the badge's words).
+REVIEW_MINE = "mine"
+REVIEW_DECISIONS = {
+    "in_review": Approval.Decision.PENDING,
+    "changes_requested": Approval.Decision.REJECTED,
+    "approved": Approval.Decision.APPROVED,
+}
 SORTS = {
     "-updated": ("-updated_upstream", "-pk"),
     "updated": ("updated_upstream", "pk"),
@@ -69,11 +79,25 @@ def campaign_email(campaign: Campaign) -> EmailActivity | None:
 
 
 def campaign_rows(
-    *, workspace: Workspace, status: str = "", q: str = "", sort: str = DEFAULT_SORT
+    *, workspace: Workspace, status: str = "", q: str = "", sort: str = DEFAULT_SORT,
+    review: str = "", membership: Membership | None = None,
 ) -> QuerySet[Campaign]:
-    """Campaigns for the list. `status` is a CampaignStatus value, "all", or ""
-    (everything but removed ones); `q` matches anywhere in the name."""
-    rows = Campaign.objects.filter(workspace=workspace).select_related("email", "author")
+    """Campaigns for the list, each annotated with its newest review's decision
+    (`approval_decision`, for its badge). `status` is a CampaignStatus value, "all",
+    or "" (everything but removed ones); `q` matches anywhere in the name; `review`
+    is one of REVIEW_FILTERS ("mine": the drafts `membership` may review)."""
+    newest = Approval.objects.filter(campaign=OuterRef("pk")).order_by("-requested_at", "-id")
+    rows = (
+        Campaign.objects.filter(workspace=workspace).select_related("email", "author")
+        .annotate(approval_decision=Subquery(newest.values("decision")[:1]))
+    )
+    if review == REVIEW_MINE:
+        awaiting = (campaigns_awaiting_review(membership=membership) if membership is not None
+                    else Campaign.objects.none())
+        rows = rows.filter(pk__in=awaiting.values("pk"))
+    elif review in REVIEW_DECISIONS:
+        rows = rows.filter(status=CampaignStatus.DRAFT,
+                           approval_decision=REVIEW_DECISIONS[review])
     if status == STATUS_ALL:
         pass
     elif status in CampaignStatus.values:

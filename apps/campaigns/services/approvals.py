@@ -29,6 +29,11 @@ from apps.campaigns.fingerprint import (
 )
 from apps.campaigns.models import Approval
 from apps.campaigns.selectors.approvals import IN_PLAY, approval_current, four_eyes_reason
+from apps.campaigns.services.notices import (
+    approval_voided_notify,
+    review_decided_notify,
+    review_requested_notify,
+)
 from apps.constantcontact.gate import ConstantContact
 from apps.mirror.mapping import ACTIVITY_INCLUDE
 from apps.mirror.models import Campaign, CampaignStatus, EmailActivity
@@ -81,6 +86,7 @@ def approval_void(*, approval: Approval, actor, changes: list[dict], reason: str
             "fields": [change["field"] for change in changes], "reason": reason,
         },
     )
+    approval_voided_notify(approval=approval, changes=changes, actor=actor)
     return approval
 
 
@@ -140,6 +146,9 @@ def approval_request(
             details={"approval_id": approval.pk, "fingerprint": approval.fingerprint,
                      "withdrew": withdrawn},
         )
+        # Inside the transaction: a rolled-back request notifies nobody; emails go
+        # out after the commit.
+        review_requested_notify(approval=approval)
     return approval
 
 
@@ -197,8 +206,9 @@ def approval_decide(
         locked.comment = comment
         locked.save(update_fields=["decision", "decided_by", "decided_at", "comment"])
         audit_event_record(
-            action="campaign.approved" if approve else "campaign.rejected", actor=user,
-            workspace=campaign.workspace, target=campaign.audit_target,
+            action="campaign.approved" if approve else "campaign.changes_requested",
+            actor=user, workspace=campaign.workspace, target=campaign.audit_target,
             details={"approval_id": locked.pk, "fingerprint": locked.fingerprint},
         )
+        review_decided_notify(approval=locked)
     return locked

@@ -32,7 +32,7 @@ from django_htmx.http import HTMX_STOP_POLLING
 from redis.exceptions import LockError
 
 from apps.accounts.access import workspace_view
-from apps.accounts.grants import Access, Area
+from apps.accounts.grants import Access, Area, Capability
 from apps.campaigns.forms.campaigns import (
     DUPLICATE_NAME,
     CampaignCreateForm,
@@ -40,7 +40,9 @@ from apps.campaigns.forms.campaigns import (
     CampaignFilterForm,
     CampaignRenameForm,
 )
-from apps.campaigns.html_checks import TRACKING_IMAGE, html_too_long_message
+from apps.campaigns.gallery import BLANK, blank_html, email_template
+from apps.campaigns.html_checks import MAX_HTML_LENGTH, TRACKING_IMAGE, html_too_long_message
+from apps.campaigns.selectors.approvals import campaigns_awaiting_review
 from apps.campaigns.selectors.campaigns import (
     audience_list_choices,
     audience_segment_choices,
@@ -54,13 +56,14 @@ from apps.campaigns.selectors.campaigns import (
 )
 from apps.campaigns.services import campaigns as services
 from apps.campaigns.services.sync import campaigns_sync_start
+from apps.campaigns.views.editor import email_editor_page
 from apps.campaigns.views.panels import campaign_panels
 from apps.constantcontact.errors import Conflict, ConstantContactError, ValidationError
 from apps.constantcontact.explain import upstream_error_message
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 from apps.core.uploads import reports_oversized_post
 from apps.core.timezones import member_zone_name, zone_named
-from apps.mirror.models import Campaign, SyncRun
+from apps.mirror.models import Campaign, CampaignStatus, SyncRun
 
 # Campaign counts are small (hundreds), so plain page numbers are fine here.
 PAGE_SIZE = 50
@@ -109,15 +112,23 @@ def _freshness_context(request: HttpRequest) -> dict:
 @require_GET
 @workspace_view(Area.CAMPAIGNS, Access.READ)
 def campaign_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = CampaignFilterForm(request.GET)
+    can_approve = request.role.has_capability(Capability.APPROVE)
+    form = CampaignFilterForm(request.GET, can_approve=can_approve)
     q, status, sort = form.value("q"), form.value("status"), form.sort_value
-    rows = campaign_rows(workspace=request.workspace, status=status, q=q, sort=sort)
+    review = form.value("review")
+    rows = campaign_rows(workspace=request.workspace, status=status, q=q, sort=sort,
+                         review=review, membership=request.membership)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    filter_query = urlencode({k: v for k, v in (("q", q), ("status", status), ("sort", sort)) if v})
+    filter_query = urlencode({k: v for k, v in (
+        ("q", q), ("status", status), ("review", review), ("sort", sort)) if v})
     context = {
         "form": form, "page": page, "filter_query": filter_query,
         "list_url": _url(request, "campaign_list"),
-        "is_default": not q and not status, **_freshness_context(request),
+        "is_default": not q and not status and not review, "review": review,
+        # The "Needs my review" shortcut above the list, with how many wait.
+        "awaiting_count": (campaigns_awaiting_review(membership=request.membership).count()
+                           if can_approve else None),
+        **_freshness_context(request),
     }
     if wants_fragment(request):
         return render(request, f"{LIST_PAGE}#results", context)
@@ -176,6 +187,9 @@ def campaign_detail(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
         "email": email,
         "audience": campaign_audience(workspace=request.workspace, email=email),
         "can_write": can_write,
+        # Sent or sending campaigns link to their report, for members who may read reports.
+        "report_link": (campaign.status in (CampaignStatus.EXECUTING, CampaignStatus.DONE)
+                        and request.role.allows(Area.REPORTS, Access.READ)),
         "edit_blocked": campaign_editable_reason(campaign=campaign),
         "delete_blocked": campaign_deletable_reason(campaign=campaign),
         "html_length": len(email.html_content) if email else 0,
@@ -224,11 +238,16 @@ def _oversized_message(request: HttpRequest) -> str:
 @reports_oversized_post
 @require_http_methods(["GET", "POST"])
 @workspace_view(Area.CAMPAIGNS, Access.WRITE)
+@email_editor_page
 def campaign_create(request: HtmxHttpRequest) -> HttpResponse:
     oversized = _oversized_message(request)
+    # The gallery links here with ?template=<slug>; no (or an unknown) slug starts
+    # from the blank document, in HTML source mode.
+    template = email_template(request.GET.get("template", ""))
     form, senders = _editor_form(
         request, CampaignCreateForm, data=(request.POST or None) if not oversized else None,
-        initial={"html_content": _starter_html(), "audience": "lists"},
+        initial={"html_content": template.html if template else blank_html(),
+                 "audience": "lists"},
         selected=request.POST.getlist("contact_list_ids"),
         segment=request.POST.get("segment_id", ""),
     )
@@ -249,15 +268,10 @@ def campaign_create(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "campaigns/campaigns/form.html", {
         "form": form, "senders": senders, "campaign": None, "blocked": "",
         "tracking_image": TRACKING_IMAGE, "oversized": oversized,
+        "template": template, "blank": BLANK, "max_html_length": MAX_HTML_LENGTH,
+        # Your own HTML opens in source mode; a gallery template in the visual editor.
+        "editor_mode": "visual" if template else "source",
     })
-
-
-def _starter_html() -> str:
-    # A valid starting point: the tracking image is where Constant Contact wants it.
-    return (
-        "<!doctype html>\n<html>\n<head>\n  <meta charset=\"utf-8\">\n  <title></title>\n"
-        "</head>\n<body>\n  [[trackingImage]]\n  <h1>Hello</h1>\n  <p></p>\n</body>\n</html>\n"
-    )
 
 
 def _edit_initial(request: HttpRequest, campaign: Campaign) -> dict:
@@ -284,6 +298,7 @@ def _edit_initial(request: HttpRequest, campaign: Campaign) -> dict:
 @reports_oversized_post
 @require_http_methods(["GET", "POST"])
 @workspace_view(Area.CAMPAIGNS, Access.WRITE)
+@email_editor_page
 def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign(request, campaign_id)
     email = campaign_email(campaign)
@@ -319,6 +334,7 @@ def campaign_edit(request: HtmxHttpRequest, campaign_id: int) -> HttpResponse:
         "form": form, "senders": senders, "campaign": campaign, "email": email,
         "blocked": blocked, "tracking_image": TRACKING_IMAGE,
         "has_segment": bool(email and email.segment_ids), "oversized": oversized,
+        "editor_mode": "visual", "max_html_length": MAX_HTML_LENGTH,
     })
 
 

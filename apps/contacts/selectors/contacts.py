@@ -219,6 +219,38 @@ def contact_page(
     )
 
 
+@dataclass(frozen=True)
+class PageSpan:
+    """Where a page sits in the whole list: "51–100 of 2,973"."""
+
+    first: int
+    last: int
+
+
+def page_span(*, page: ContactPage, start: int | None, total: "ContactCount",
+              first_page: bool) -> PageSpan | None:
+    """The page's rows' positions, or None when they can't be known.
+
+    Keyset pages don't know their offset and counting the rows before a cursor
+    would cost what keyset paging saves, so the position rides along in the
+    links (`start`, a hint from the previous page). The first page and, when the
+    total is exact, the last page are placed exactly whatever the hint says, so a
+    tampered or stale hint only misnumbers the pages in between."""
+    size = len(page.contacts)
+    if not size:
+        return None
+    if first_page or page.previous is None:
+        start = 1
+    elif page.next is None and not total.capped:
+        start = total.value - size + 1
+    if start is None or start < 1:
+        return None
+    last = start + size - 1
+    if not total.capped and last > total.value:
+        return None  # the hint and the count disagree: say nothing rather than something wrong
+    return PageSpan(first=start, last=last)
+
+
 # --- Counts ---------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from apps.contacts.selectors.contacts import (
     contact_for_email,
     contact_get,
     contact_page,
+    page_span,
 )
 from apps.contacts.selectors.contacts import (
     contact_detail as contact_detail_read,
@@ -150,6 +151,14 @@ def _cursor(request: HttpRequest, name: str, sort: Sort) -> tuple[Cursor | None,
         return None, True
 
 
+def _start(request: HttpRequest) -> int | None:
+    """The ?start= position hint the previous page's link carried (see page_span)."""
+    text = request.GET.get("start", "")
+    if not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)
+
+
 @require_GET
 @workspace_view(Area.CONTACTS, Access.READ)
 def contact_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -171,10 +180,12 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
     page = contact_page(contacts=contacts, sort=sort, after=after,
                         before=None if after else before, search=filters.q)
     count = contact_count(workspace=request.workspace, filters=filters, contacts=contacts)
+    span = page_span(page=page, start=_start(request), total=count,
+                     first_page=after is None and before is None)
 
     # Links keep the filters; sorting or filtering starts again from the first page.
     query = request.GET.copy()
-    for name in ("after", "before", "sort"):
+    for name in ("after", "before", "sort", "start"):
         query.pop(name, None)
     filter_query = query.urlencode()
     headers = []
@@ -194,6 +205,10 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
             "form": form,
             "filters": filters,
             "page": page,
+            # "1–50 of 2,973"; the next and previous links carry where their page starts.
+            "span": span,
+            "next_start": span.last + 1 if span else "",
+            "previous_start": max(1, span.first - PAGE_SIZE) if span else "",
             "rows": _rows(page.contacts, _url(request, "contact_list")),
             "page_size": PAGE_SIZE,
             "count": count,

@@ -241,19 +241,22 @@ class CriteriaBuilder:
             indexes = [int(a) for a in args]
         except ValueError:
             return
+        # A button names rows by position; a forged or stale one (negative, past the
+        # end) names no row and changes nothing. Negative indexes must not count from
+        # the end, as Python's would.
+        group = self.groups[indexes[0]] if indexes and 0 <= indexes[0] < len(self.groups) \
+            else None
         if verb == "add-group" and len(self.groups) < MAX_GROUPS:
             self.groups.append(GroupRow(type=AND, rules=[RuleRow()]))
-        elif verb == "add-rule" and len(indexes) == 1 and indexes[0] < len(self.groups):
-            group = self.groups[indexes[0]]
+        elif verb == "add-rule" and len(indexes) == 1 and group is not None:
             if len(group.rules) < MAX_RULES:
                 group.rules.append(RuleRow())
-        elif verb == "remove-rule" and len(indexes) == 2 and indexes[0] < len(self.groups):
-            group = self.groups[indexes[0]]
-            if indexes[1] < len(group.rules):
+        elif verb == "remove-rule" and len(indexes) == 2 and group is not None:
+            if 0 <= indexes[1] < len(group.rules):
                 group.rules.pop(indexes[1])
             if not group.rules:
                 self.groups.pop(indexes[0])
-        elif verb == "remove-group" and len(indexes) == 1 and indexes[0] < len(self.groups):
+        elif verb == "remove-group" and len(indexes) == 1 and group is not None:
             self.groups.pop(indexes[0])
 
     def load_json(self) -> None:

@@ -80,20 +80,22 @@ class SegmentFacts:
 
     criteria: Criteria | None
     phrases: list[str]  # one per top-level rule or group; all of them hold
-    estimate: Estimate
-    sendable: Estimate  # of those, how many Constant Contact would email
+    estimate: Estimate | None  # None: not worked out (the member may not see sizes)
+    sendable: Estimate | None  # of those, how many Constant Contact would email
     campaigns: list[Campaign]  # campaigns (not deleted) sent to it
     vocabulary: Vocabulary
 
 
-def segment_facts(*, segment: Segment) -> SegmentFacts:
+def segment_facts(*, segment: Segment, with_size: bool = True) -> SegmentFacts:
+    """`with_size=False` leaves the estimates out, for members who may not read
+    contacts: a size is contact-level data."""
     vocabulary = criteria_vocabulary(workspace=segment.workspace_id)
     criteria = segment_criteria(segment)
     return SegmentFacts(
         criteria=criteria,
         phrases=criteria_phrases(criteria, vocabulary) if criteria else [],
-        estimate=segment_estimate(segment=segment),
-        sendable=segment_estimate(segment=segment, sendable_only=True),
+        estimate=segment_estimate(segment=segment) if with_size else None,
+        sendable=segment_estimate(segment=segment, sendable_only=True) if with_size else None,
         campaigns=campaigns_using_segment(workspace=segment.workspace_id, cc_id=segment.cc_id),
         vocabulary=vocabulary,
     )

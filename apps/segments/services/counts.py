@@ -39,7 +39,11 @@ EVALUATING_RETRY_SECONDS = 3
 MAX_EVALUATING_ANSWERS = 20
 NEEDS_CONTACTS_READ = (
     "Counting a segment in Constant Contact lists its contacts, which your role may not "
-    "read. The estimate above is what ccadmin can tell you."
+    "read."
+)
+NEEDS_SEGMENTS_WRITE = (
+    "Asking Constant Contact for an exact count spends calls from the shared daily "
+    "allowance, which takes write access to segments. The estimate above is free."
 )
 
 
@@ -54,9 +58,12 @@ class SegmentStillEvaluating(Exception):
 def segment_count_start(*, segment: Segment, membership: Membership
                         ) -> tuple[SegmentCount, bool]:
     """Queue an exact count of `segment`, or return the one already under way.
-    Raises CountNotAllowed for a member who can't read contacts."""
+    Raises CountNotAllowed for a member who can't read contacts or write segments
+    (the calls list contacts, and spend the shared allowance as a report refresh does)."""
     if not membership.role.allows(Area.CONTACTS, Access.READ):
         raise CountNotAllowed(NEEDS_CONTACTS_READ)
+    if not membership.role.allows(Area.SEGMENTS, Access.WRITE):
+        raise CountNotAllowed(NEEDS_SEGMENTS_WRITE)
     with transaction.atomic():
         running = SegmentCount.objects.select_for_update().filter(
             segment=segment, status__in=(SegmentCount.Status.QUEUED,

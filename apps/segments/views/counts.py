@@ -4,6 +4,11 @@ polled by htmx until it ends (the poll answers 286, which stops htmx).
 The count runs in Celery (apps/segments/services/counts.py): Constant Contact may
 answer "still evaluating" first, and the page says so while the worker retries.
 Without JavaScript the segment's page shows the same state and a refresh link.
+
+Asking for a count needs segments write: it spends about one call per 500
+contacts from the shared daily allowance, as a report's "Refresh now" (reports
+write) does. Watching one needs only segments read (and contacts read to see the
+number: `count_context`).
 """
 
 from django.contrib import messages
@@ -16,9 +21,10 @@ from django_htmx.http import HTMX_STOP_POLLING
 from apps.accounts.access import workspace_view
 from apps.accounts.grants import Access, Area
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
-from apps.segments.selectors.counts import segment_count_for, segment_count_is_current
+from apps.segments.selectors.counts import segment_count_for
 from apps.segments.selectors.segments import segment_for
 from apps.segments.services.counts import CountNotAllowed, segment_count_start
+from apps.segments.views.segments import count_context
 
 PARTIAL = "segments/detail.html#exact-count"
 
@@ -29,19 +35,14 @@ def _detail_url(request: HtmxHttpRequest, segment_id: int) -> str:
 
 
 def _count_context(request: HtmxHttpRequest, segment, count) -> dict:
-    return {
-        "segment": segment, "count": count,
-        "count_current": count is not None and segment_count_is_current(count=count,
-                                                                        segment=segment),
-        "can_count": request.role.allows(Area.CONTACTS, Access.READ),
-    }
+    return {"segment": segment, **count_context(request, segment, count)}
 
 
 @require_POST
-@workspace_view(Area.SEGMENTS, Access.READ)
+@workspace_view(Area.SEGMENTS, Access.WRITE)
 def segment_count_request(request: HtmxHttpRequest, segment_id: int) -> HttpResponse:
-    """Start an exact count (reading a segment's size is a read; the calls it makes
-    list contacts, so the service also asks for contacts read)."""
+    """Start an exact count (segments write, for the calls it spends; the calls list
+    contacts, so the service also asks for contacts read)."""
     segment = segment_for(workspace=request.workspace, segment_id=segment_id)
     try:
         count, created = segment_count_start(segment=segment, membership=request.membership)
@@ -63,8 +64,9 @@ def segment_count_status(request: HtmxHttpRequest, segment_id: int, count_id: in
     count = segment_count_for(workspace=request.workspace, segment=segment, count_id=count_id)
     if not wants_fragment(request):
         return redirect(_detail_url(request, segment.pk))
-    response = render(request, PARTIAL, _count_context(request, segment, count))
-    if not count.is_active:
+    context = _count_context(request, segment, count)
+    response = render(request, PARTIAL, context)
+    if not count.is_active or context["count"] is None:
         response.status_code = HTMX_STOP_POLLING
     return response
 

@@ -52,6 +52,13 @@ def _can_write(request: HttpRequest) -> bool:
     return request.role.allows(Area.SEGMENTS, Access.WRITE)
 
 
+def may_see_size(request: HttpRequest) -> bool:
+    """Whether the member may see how many contacts rules match. A size for any
+    rules answers "is x@example.com a contact?" (email address is x@example.com),
+    so it is contact-level data: it takes contacts read, like the exact count."""
+    return request.role.allows(Area.CONTACTS, Access.READ)
+
+
 def _url(request: HttpRequest, name: str, **kwargs) -> str:
     return reverse(f"segments:{name}", kwargs={"workspace_slug": request.workspace.slug, **kwargs})
 
@@ -76,19 +83,30 @@ def segment_index(request: HtmxHttpRequest) -> HttpResponse:
 @workspace_view(Area.SEGMENTS, Access.READ)
 def segment_detail(request: HtmxHttpRequest, segment_id: int) -> HttpResponse:
     segment = _segment(request, segment_id)
-    facts = segment_facts(segment=segment)
-    count = segment_count_latest(segment=segment)
+    facts = segment_facts(segment=segment, with_size=may_see_size(request))
     return render(request, "segments/detail.html", {
         "segment": segment,
         "facts": facts,
         "criteria_json": criteria_pretty(facts.criteria) if facts.criteria else
         (segment.raw or {}).get("segment_criteria", ""),
-        "count": count,
-        "count_current": count is not None and segment_count_is_current(count=count,
-                                                                        segment=segment),
-        "can_count": request.role.allows(Area.CONTACTS, Access.READ),
+        **count_context(request, segment, segment_count_latest(segment=segment)),
         "can_write": _can_write(request),
     })
+
+
+def count_context(request: HttpRequest, segment: Segment, count) -> dict:
+    """What the exact-count part of a segment's page needs (the page and its poll).
+    Asking for a count takes segments write (it spends about one call per 500
+    contacts of the shared allowance, as a report refresh does) and contacts read
+    (it lists them); seeing one takes contacts read (see may_see_size)."""
+    see = may_see_size(request)
+    return {
+        "count": count if see else None,
+        "count_current": see and count is not None and segment_count_is_current(
+            count=count, segment=segment),
+        "may_see_size": see,
+        "can_count": see and _can_write(request),
+    }
 
 
 # --- Create and edit ---------------------------------------------------------------
@@ -106,7 +124,9 @@ def _builder_response(request: HtmxHttpRequest, builder: CriteriaBuilder, contex
 
 
 def _estimate(request: HttpRequest, criteria: Criteria | None) -> dict | None:
-    if criteria is None:
+    """The builder's estimate; None when the rules are incomplete or the member may
+    not see sizes (the form then says why, from `may_see_size`)."""
+    if criteria is None or not may_see_size(request):
         return None
     return {
         "all": criteria_estimate(workspace=request.workspace, criteria=criteria),
@@ -136,7 +156,7 @@ def _upstream_error(form: SegmentForm, builder: CriteriaBuilder, exc: ConstantCo
 def segment_create(request: HtmxHttpRequest) -> HttpResponse:
     usage = segment_usage(workspace=request.workspace)
     vocabulary = criteria_vocabulary(workspace=request.workspace)
-    context = {"usage": usage, "segment": None}
+    context = {"usage": usage, "segment": None, "may_see_size": may_see_size(request)}
     if request.method == "GET":
         builder = CriteriaBuilder.blank(vocabulary)
         return render(request, FORM, {**context, "form": SegmentForm(), "builder": builder})
@@ -176,7 +196,7 @@ def _changed_upstream_message(segment: Segment) -> str:
 def segment_edit(request: HtmxHttpRequest, segment_id: int) -> HttpResponse:
     segment = _segment(request, segment_id)
     vocabulary = criteria_vocabulary(workspace=request.workspace)
-    context = {"segment": segment, "usage": None}
+    context = {"segment": segment, "usage": None, "may_see_size": may_see_size(request)}
     seen = (segment.raw or {}).get("edited_at") or ""
     if request.method == "GET":
         builder = CriteriaBuilder.from_criteria(
@@ -257,7 +277,9 @@ def segment_delete(request: HtmxHttpRequest, segment_id: int) -> HttpResponse:
                              "account.")
             return redirect(_url(request, "segment_index"))
     return render(request, "segments/delete.html", {
-        "segment": segment, "facts": segment_facts(segment=segment), "blocked": blocked,
+        "segment": segment, "facts": segment_facts(segment=segment,
+                                                   with_size=may_see_size(request)),
+        "blocked": blocked,
         "error": error,
     })
 
