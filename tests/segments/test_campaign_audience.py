@@ -53,3 +53,18 @@ def test_the_segments_page_lists_the_campaigns_sent_to_it(client, segments_world
         name="VIP news", audience="segment", segment_id=segment.cc_id))
     page = client.get(segments_url(segments_world, "segment_detail", segment_id=segment.pk))
     assert "VIP news" in page.content.decode()
+
+
+def test_the_picker_leaves_out_sizes_for_a_member_without_contacts_read(client, segments_world):
+    # A size is contact-level data, as on the segments pages themselves.
+    from tests.factories import MembershipFactory, RoleFactory
+
+    role = RoleFactory(workspace=segments_world.workspace,
+                       grants={"campaigns": "write", "segments": "read"})
+    member = MembershipFactory(workspace=segments_world.workspace, role=role).user
+    client.force_login(member)
+
+    page = client.get(campaigns_url(segments_world, "campaign_create")).content.decode()
+
+    assert "Acme people" in page
+    assert "Acme people (about" not in page

@@ -167,15 +167,16 @@ def audience_list_choices(*, workspace: Workspace, selected: list[str] | None = 
     return choices
 
 
-def audience_segment_choices(*, workspace: Workspace, selected: str = ""
-                             ) -> list[tuple[str, str]]:
+def audience_segment_choices(*, workspace: Workspace, selected: str = "",
+                             with_sizes: bool = True) -> list[tuple[str, str]]:
     """(segment id, label) for the editor's segment picker, from the mirror floor,
-    each with its estimated number of contacts who can be emailed; a chosen segment
-    the mirror doesn't know is kept, so saving never drops it silently."""
+    each with its estimated number of contacts who can be emailed (`with_sizes`:
+    a size is contact-level data, as on the segments pages); a chosen segment the
+    mirror doesn't know is kept, so saving never drops it silently."""
     choices = []
     for segment in segments_of(workspace=workspace):
-        estimate = segment_estimate(segment=segment, sendable_only=True)
-        size = f" (about {estimate.count:,})" if estimate.known else ""
+        estimate = segment_estimate(segment=segment, sendable_only=True) if with_sizes else None
+        size = f" (about {estimate.count:,})" if estimate and estimate.known else ""
         choices.append((segment.cc_id, f"{segment.name}{size}"))
     if selected and selected not in {cc_id for cc_id, _ in choices}:
         choices.append((selected, f"Unknown segment {selected}"))

@@ -210,7 +210,9 @@ def _editor_form(request: HttpRequest, form_class, *, data=None, initial=None,
     form = form_class(
         data, initial=initial, senders=senders.addresses,
         lists=audience_list_choices(workspace=request.workspace, selected=selected),
-        segments=audience_segment_choices(workspace=request.workspace, selected=segment),
+        segments=audience_segment_choices(
+            workspace=request.workspace, selected=segment,
+            with_sizes=request.role.allows(Area.CONTACTS, Access.READ)),
         zone=zone_named(zone_name), zone_name=zone_name,
     )
     return form, senders
