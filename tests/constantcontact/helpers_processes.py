@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MODULE = "tests.constantcontact.helpers_processes"
 # Generous: a child that takes longer is stuck, and the test should say so, not hang.
 CHILD_TIMEOUT = 60
+# Migrating the fresh database runs every migration and waits on no lock of ours: on a
+# loaded 2-core machine it overran 60 s without being stuck.
+MIGRATE_TIMEOUT = 300
 
 
 # --- The parent's side ------------------------------------------------------------
@@ -81,7 +84,8 @@ def run_child(command: str, config: dict, *, env: dict[str, str]) -> object:
     """Run one child to completion; its last stdout line, parsed."""
     done = subprocess.run(
         [sys.executable, "-m", MODULE, command, json.dumps(config)], env=env, cwd=ROOT,
-        capture_output=True, text=True, timeout=CHILD_TIMEOUT,
+        capture_output=True, text=True,
+        timeout=MIGRATE_TIMEOUT if command == "migrate" else CHILD_TIMEOUT,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{command} child failed ({done.returncode}):\n{done.stderr}")
