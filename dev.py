@@ -479,6 +479,7 @@ def banner(url: str, login: list[str], with_simulator: bool) -> str:
         "  ccadmin is running",
         f"    Open:   {url}",
         *(f"    {line}" for line in login),
+        f"    Agents: {url}mcp/ (MCP, streamable HTTP; keys under Team → Agents)",
     ]
     if with_simulator:
         lines.append(f"    Constant Contact simulator: http://{HOST}:{SIMULATOR_PORT}/")

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.segments",
     "apps.bulk",
     "apps.reporting",
+    "apps.agents",
     "apps.dashboard",
 ]
 
@@ -444,6 +445,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("CCADMIN_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The MCP SDK logs each stateless /mcp/ request's setup and teardown at INFO.
+        "mcp": {"level": "WARNING"},
         "django.server": {"handlers": ["console"], "filters": ["redact_oauth_query"],
                           "level": "INFO", "propagate": False},
     },

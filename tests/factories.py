@@ -12,7 +12,8 @@ import hashlib
 from django.utils import timezone
 import factory
 
-from apps.accounts.models import Invitation, Membership, Role, User, Workspace
+from apps.accounts.agents import agent_create
+from apps.accounts.models import Agent, Invitation, Membership, Role, User, Workspace
 from apps.accounts.services import workspace_create
 from apps.audit.models import AuditEvent
 from apps.campaigns.fingerprint import fingerprint, outgoing_snapshot
@@ -92,6 +93,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     workspace = factory.SubFactory(WorkspaceFactory)
     user = factory.SubFactory(UserFactory)
     role = factory.LazyAttribute(lambda m: preset_role(m.workspace, "viewer"))
+
+
+def make_agent(membership: Membership, *, name: str = "", role: Role | None = None,
+               **caps) -> tuple[Agent, str]:
+    """An agent owned by `membership`, with its owner's role unless given one, as
+    the Team screen makes it; returns the agent and its key (shown once)."""
+    workspace = membership.workspace
+    name = name or f"Agent {Agent.objects.count() + 1}"
+    return agent_create(workspace=workspace, name=name, owner=membership,
+                        role=role or membership.role, actor=membership.user, **caps)
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):

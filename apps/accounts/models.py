@@ -163,3 +163,88 @@ class Invitation(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.status == "pending"
+
+
+class Agent(models.Model):
+    """An AI agent or script that works on the account through the MCP server.
+
+    A principal like a member, with a role drawn from the same grants, but never
+    more than its owner: every check asks both roles (`allows`), so when the owner
+    loses a grant the agent loses it at its next call. The key is shown once and
+    only its SHA-256 is kept (apps/accounts/agents.py); keys are 256 random
+    bits, so a fast hash is enough and lookups stay cheap.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="agents")
+    name = models.CharField(max_length=80)
+    owner = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="agents")
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="agents")
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # The key: a public prefix to find the row and to tell keys apart on screen.
+    key_prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    key_issued_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="After this moment every call is refused."
+    )
+
+    # Caps, on top of the grants.
+    daily_quota_percent = models.PositiveSmallIntegerField(
+        default=5, help_text="The most of the shared daily API quota this agent may use."
+    )
+    allowed_endpoints = models.JSONField(
+        default=list, blank=True,
+        help_text="Catalog endpoint names it may call; empty means all its grants allow.",
+    )
+    drafts_only = models.BooleanField(
+        default=True, help_text="It may write campaign drafts but never ask to schedule one."
+    )
+    test_recipients = models.JSONField(
+        default=list, blank=True, help_text="The only addresses it may send test emails to."
+    )
+    max_contacts_per_job = models.PositiveIntegerField(
+        default=1000, help_text="The most contacts one bulk job it starts may touch."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="agent_name_unique")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # --- what it may do: its role, capped by its owner's -------------------------------
+    def access_for(self, area: Area | str) -> Access:
+        return min(self.role.access_for(area), self.owner.role.access_for(area))
+
+    def allows(self, area: Area | str, access: Access) -> bool:
+        return self.access_for(area) >= access
+
+    def has_capability(self, capability: Capability) -> bool:
+        return self.role.has_capability(capability) and self.owner.role.has_capability(
+            capability
+        )
+
+    # --- whether it may act at all -----------------------------------------------------
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def status(self) -> str:
+        if self.is_revoked:
+            return "Revoked"
+        if self.is_expired():
+            return "Expired"
+        return "Active"

@@ -91,7 +91,8 @@ def workspace_roles(*, workspace: Workspace) -> list[Role]:
 def workspace_memberships(*, workspace: Workspace) -> list[Membership]:
     return list(
         Membership.objects.filter(workspace=workspace)
-        .select_related("user", "role").order_by("user__full_name", "user__email")
+        .select_related("user", "role").prefetch_related("agents")  # removing one removes these
+        .order_by("user__full_name", "user__email")
     )
 
 

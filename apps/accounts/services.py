@@ -242,6 +242,8 @@ def role_delete(*, role: Role, actor: User) -> None:
     pending = role.invitations.filter(
         accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
     )
+    if role.agents.exists():  # PROTECTed, like members: say so rather than fail
+        raise ValidationError("This role is in use by agents: give them another role first.")
     if role.memberships.exists() or pending.exists():
         raise ValidationError("This role is in use: move its members and invitations first.")
     name, workspace = role.name, role.workspace

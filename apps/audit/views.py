@@ -19,7 +19,7 @@ from apps.audit.forms import AuditFilterForm
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import AuditPage, audit_event_filter, audit_event_page
 from apps.audit.services import audit_event_record
-from apps.audit.wording import action_words, target_names
+from apps.audit.wording import action_words, actor_words, target_names
 from apps.core.htmx import HtmxHttpRequest, wants_fragment
 from apps.accounts.access import workspace_view
 
@@ -42,6 +42,8 @@ def _rows(events: list[AuditEvent], *, workspace_id: int) -> list[dict]:
     names = target_names(workspace_id=workspace_id, targets=(e.target for e in events))
     return [{
         "event": event,
+        "who": actor_words(action=event.action, actor_label=event.actor_label,
+                           details=event.details),
         "action": action_words(event.action),
         "target": names.get(event.target, event.target),
         "target_named": event.target in names,

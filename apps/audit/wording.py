@@ -42,6 +42,10 @@ ACTION_WORDS = {
     "membership.role_changed": "Changed member's role",
     "role.created": "Created role",
     "role.deleted": "Deleted role",
+    "agent.created": "Created agent",
+    "agent.updated": "Changed agent's role or caps",
+    "agent.key_rotated": "Rotated agent's key",
+    "agent.revoked": "Revoked agent",
     "audit.exported": "Exported the audit log",
     "campaign.created": "Created campaign",
     "campaign.updated": "Edited campaign",
@@ -59,12 +63,19 @@ ACTION_WORDS = {
     "contacts.contact_created": "Created contact",
     "contacts.contact_updated": "Edited contact",
     "contacts.contact_deleted": "Deleted contact",
+    "contacts.contact_unsubscribed": "Unsubscribed contact",
     "contacts.contact_signup_upserted": "Added contact through the sign-up form",
     "contacts.contact_list_added": "Added contact to list",
     "contacts.contact_list_removed": "Removed contact from list",
     "contacts.contact_tag_added": "Tagged contact",
     "contacts.contact_tag_removed": "Untagged contact",
     "bulk.job_started": "Started bulk job",
+    "agent.request_created": "Agent asked for approval",
+    "agent.request_approved": "Approved agent request",
+    "agent.request_declined": "Declined agent request",
+    "agent.request_refused": "Agent request refused on approval",
+    "agent.request_failed": "Approved agent request failed",
+    "mcp.refused": "Agent's key refused",
     "bulk.job_cancel_requested": "Asked to cancel bulk job",
     "bulk.report_downloaded": "Downloaded bulk job report",
     "bulk.file_downloaded": "Downloaded bulk job file",
@@ -135,11 +146,46 @@ def action_words(action: str) -> str:
         if area == "activities":
             return _sentence(f"started bulk {verb.replace('_', ' ')}")
         return _sentence(f"{verb.replace('_', ' ')} {one}")
+    if action.startswith("mcp."):
+        return _tool_words(action.removeprefix("mcp."))
     if action.endswith(".sync_started"):
         return f"Started {action.split('.')[0]} sync"
     if action.startswith("bulk.job_"):
         return f"Bulk job {action.removeprefix('bulk.job_').replace('_', ' ')}"
     return _sentence(action.replace(".", " ").replace("_", " "))
+
+
+def _tool_words(tool: str) -> str:
+    """An MCP tool call: `mirror_search_contacts` -> "Agent tool: search contacts (from
+    ccadmin's copy)"; `contacts_create` -> "Agent tool: created contact"."""
+    if tool.startswith("mirror_"):
+        return f"Agent tool: {tool.removeprefix('mirror_').replace('_', ' ')} (from ccadmin's copy)"
+    for area in sorted(_NOUNS, key=len, reverse=True):
+        if tool.startswith(f"{area}_"):
+            said = action_words(f"cc.{area}.{tool.removeprefix(f'{area}_')}")
+            return f"Agent tool: {said[:1].lower()}{said[1:]}"
+    return f"Agent tool: {tool.replace('_', ' ')}"
+
+
+# --- Who --------------------------------------------------------------------------------
+
+AGENT_LABEL_START = "agent "  # the gate and the MCP server label an agent "agent <name> (owner <email>)"
+# Events about an agent (made, changed, its requests decided) are done by a person,
+# even though they name the agent in their details.
+ABOUT_AGENTS = ("agent.",)
+
+
+def actor_words(*, action: str, actor_label: str, details: dict) -> str:
+    """Who did it, as the Who column says. An event done by an agent names the
+    agent with its owner beside it ("agent Newsletter bot (owner ana@example.com)"),
+    also when it was recorded under the owner with the agent only in its details."""
+    if action.startswith(ABOUT_AGENTS):
+        # No person behind it: `manage.py createagent`.
+        return actor_label if actor_label not in ("", "anonymous") else "command line (manage.py)"
+    agent = details.get("agent") if isinstance(details, dict) else None
+    if agent and actor_label and not actor_label.startswith(AGENT_LABEL_START):
+        return f"{AGENT_LABEL_START}{agent} (owner {actor_label})"
+    return actor_label
 
 
 # --- Targets by name ------------------------------------------------------------------

@@ -6,6 +6,9 @@
 
     cc = gate_for(workspace=ws, actor=Actor.job("contacts.sync", on_behalf_of=membership))
 
+    with acting_as_agent(agent):   # the MCP server, serving one agent
+        contacts_service.create(workspace=ws, membership=agent.owner, ...)
+
 Calls name a catalog endpoint (catalog.py, where each one's quirks are noted);
 path parameters go by name, a body as `json=`. Every call names its actor: a
 member, or a job acting for one. Before anything is sent the gate re-reads, in
@@ -18,12 +21,21 @@ call, allowed or refused, is one audit event `cc.<operation>` with the outcome,
 status, error key, duration, attempts and the upstream request id — never
 tokens, query values or bodies (they hold personal data).
 
+An agent (apps/accounts/models.py Agent) is an actor too: its grants are its
+role capped by its owner's, and its caps and the live-effect rule are checked
+as well (agent_caps.py). Inside `acting_as_agent` every gate made, whichever
+actor the code below names, acts as that agent: the services the MCP server
+reuses were written for members, and this way none of their calls can escape
+the agent's checks.
+
 One gate serves all the calls of one request or job: it keeps one API client
 (and the process keeps one pooled HTTP session), so a sync's pages reuse them.
 """
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, replace
 import logging
 import re
 import time
@@ -32,9 +44,10 @@ from urllib.parse import quote
 
 from redis.exceptions import RedisError
 
-from apps.accounts.models import Membership, Workspace
+from apps.accounts.models import Agent, Membership, Workspace
 from apps.audit.models import Outcome
 from apps.audit.services import audit_event_record
+from apps.constantcontact.agent_caps import budget_member_key, check_agent_call
 from apps.constantcontact.catalog import Endpoint, endpoint
 from apps.constantcontact.client import ApiClient, Result
 from apps.constantcontact.errors import (
@@ -60,8 +73,9 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*(,[A-Za-z0-9][A-Za-z0-9_\-]*)*$")
 
 @dataclass(frozen=True)
 class Actor:
-    membership: Membership
+    membership: Membership  # for an agent, its owner's
     job_name: str = ""
+    agent: Agent | None = None
 
     @classmethod
     def member(cls, membership: Membership) -> "Actor":
@@ -71,9 +85,41 @@ class Actor:
     def job(cls, name: str, *, on_behalf_of: Membership) -> "Actor":
         return cls(membership=on_behalf_of, job_name=name)
 
+    @classmethod
+    def for_agent(cls, agent: Agent, *, job_name: str = "") -> "Actor":
+        return cls(membership=agent.owner, job_name=job_name, agent=agent)
+
     def label_for(self, user) -> str:
-        """How the audit log names this actor: the person, and the job acting for them."""
-        return f"{user.email} (job {self.job_name})" if self.job_name else user.email
+        """How the audit log names this actor: the person, the agent acting for them
+        (its owner beside it), and the job acting for either."""
+        label = f"agent {self.agent.name} (owner {user.email})" if self.agent else user.email
+        return f"{label} (job {self.job_name})" if self.job_name else label
+
+
+_acting_agent: ContextVar[Agent | None] = ContextVar("acting_agent", default=None)
+
+
+@contextmanager
+def acting_as_agent(agent: Agent) -> Iterator[None]:
+    """Every gate made inside acts as `agent` (see the module docstring)."""
+    token = enter_agent_context(agent)
+    try:
+        yield
+    finally:
+        leave_agent_context(token)
+
+
+def enter_agent_context(agent: Agent) -> Token:
+    """For code that can't wrap a `with` (Celery's prerun/postrun, agent_jobs.py)."""
+    return _acting_agent.set(agent)
+
+
+def leave_agent_context(token: Token) -> None:
+    _acting_agent.reset(token)
+
+
+def current_agent() -> Agent | None:
+    return _acting_agent.get()
 
 
 def fill_path(entry: Endpoint, path_params: Mapping[str, Any]) -> str:
@@ -105,6 +151,7 @@ class ConstantContact:
         # connection row each call's check reads.
         self._tokens: ConnectionTokens | None = None
         self._api: ApiClient | None = None
+        self._agent_now: Agent | None = None  # the agent's row as the last call read it
 
     @property
     def budget(self) -> ApiBudget:
@@ -141,18 +188,33 @@ class ConstantContact:
     # --- checks, the call, the audit ----------------------------------------------
     def _current_membership(self) -> Membership | None:
         """The actor's membership as it stands now, with its role, its person and
-        the workspace's connection: one query, on every call."""
+        the workspace's connection: one query, on every call. For an agent, its
+        owner's, read with the agent's own row in the same query."""
+        if self.actor.agent is not None:
+            agent = (
+                Agent.objects.select_related(
+                    "role", "owner__role", "owner__user", "owner__workspace__cc_connection"
+                )
+                .filter(pk=self.actor.agent.pk, workspace=self.workspace)
+                .first()
+            )
+            self._agent_now = agent
+            return agent.owner if agent is not None else None
         return (
             Membership.objects.select_related("role", "user", "workspace__cc_connection")
             .filter(pk=self.actor.membership.pk, workspace=self.workspace)
             .first()
         )
 
-    def _checked(self, entry: Endpoint, membership: Membership | None) -> Connection:
-        """The workspace's connection, once `membership` and it allow `entry`."""
+    def _checked(self, entry: Endpoint, membership: Membership | None, json: Body) -> Connection:
+        """The workspace's connection, once `membership` (or the agent) and it allow `entry`."""
+        agent = self._agent_now if self.actor.agent is not None else None
+        if self.actor.agent is not None and agent is None:
+            raise GrantDenied("This agent no longer exists.", reason="agent_revoked")
         if membership is None or not membership.user.is_active:
             raise GrantDenied("You are not a member of this workspace.", reason="not_a_member")
-        role = membership.role
+        # An agent's grants are its role capped by its owner's (Agent.allows).
+        role = agent or membership.role
         if not role.allows(entry.area, entry.access):
             raise GrantDenied(
                 f"Your role does not allow {entry.access.label.lower()} access to "
@@ -171,6 +233,9 @@ class ConstantContact:
                     f"{area.label.lower()}, which this also needs.",
                     reason="role_denies",
                 )
+        if agent is not None:
+            check_agent_call(agent, entry, json=json, daily_quota=self.budget.quota,
+                             calls_today=self._agent_calls_today(agent))
         try:
             connection = membership.workspace.cc_connection
         except Connection.DoesNotExist:
@@ -187,6 +252,14 @@ class ConstantContact:
             )
         return connection
 
+    def _agent_calls_today(self, agent: Agent) -> int:
+        try:
+            return self.budget.member_calls_today(budget_member_key(agent))
+        except RedisError:
+            # The call itself will meet the limiter, which refuses while Redis is down.
+            logger.warning("Could not read agent %s's calls today: Redis failed", agent.pk)
+            return 0
+
     def _client(self, connection: Connection) -> ApiClient:
         if self._api is None:
             self._tokens = ConnectionTokens(connection)
@@ -202,7 +275,7 @@ class ConstantContact:
         membership = self._current_membership()
         user = membership.user if membership is not None else self.actor.membership.user
         try:
-            connection = self._checked(entry, membership)
+            connection = self._checked(entry, membership, json)
         except GrantDenied as exc:
             self._audit(entry, path, user, Outcome.DENIED, started, error=exc, attempts=0)
             self._count(entry, self.budget.note, "denied")
@@ -229,8 +302,11 @@ class ConstantContact:
         return result
 
     def _record(self, entry: Endpoint, membership: Membership, attempts: int) -> None:
+        # An agent's calls are its own line, not its owner's.
+        member = (budget_member_key(self.actor.agent) if self.actor.agent is not None
+                  else str(membership.user_id))
         self._count(entry, self.budget.record_call, area=entry.area.value,
-                    member=str(membership.user_id), job=self.actor.job_name, attempts=attempts)
+                    member=member, job=self.actor.job_name, attempts=attempts)
 
     def _count(self, entry: Endpoint, counter, *args: Any, **kwargs: Any) -> None:
         """Update a usage counter in Redis. The call it counts has happened (or was
@@ -253,6 +329,9 @@ class ConstantContact:
             "attempts": attempts,
             "job": self.actor.job_name,
         }
+        if self.actor.agent is not None:
+            details["agent_id"] = self.actor.agent.pk
+            details["agent"] = self.actor.agent.name
         if isinstance(error, GrantDenied):
             details["reason"] = error.reason
         audit_event_record(
@@ -273,9 +352,15 @@ def gate_for(*, workspace: Workspace, actor: Actor, interactive: bool | None = N
 
     `interactive` defaults to True for a member and False for a job; a job a
     member is waiting on (schedule, unschedule, test send) passes True so it may
-    use the daily reserve.
+    use the daily reserve. An agent's calls are never interactive.
     """
-    if interactive is None:
+    agent = current_agent()
+    if agent is not None and actor.agent is None:
+        actor = replace(actor, membership=agent.owner, agent=agent)
+    if actor.agent is not None:
+        # The daily reserve is kept for people at their screens, never for agents.
+        interactive = False
+    elif interactive is None:
         interactive = not actor.job_name
     return ConstantContact(workspace=workspace, actor=actor, interactive=interactive,
                            budget=budget)

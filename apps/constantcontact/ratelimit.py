@@ -295,6 +295,10 @@ class ApiBudget:
             pipe.expire(key, _STATS_LIFETIME)
         self._best_effort(pipe, what="calls")
 
+    def member_calls_today(self, member: str) -> int:
+        """Requests attributed to `member` (a user id, or an agent's key) today."""
+        return int(self._redis.hget(self._stats_key(self._today(), "member"), member) or 0)
+
     @staticmethod
     def _best_effort(pipe, *, what: str) -> None:
         try:

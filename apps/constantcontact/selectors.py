@@ -13,8 +13,9 @@ import logging
 import redis
 
 from apps.accounts.grants import Access, Area
-from apps.accounts.models import Membership, Role, Workspace
+from apps.accounts.models import Agent, Membership, Role, Workspace
 from apps.constantcontact import conf
+from apps.constantcontact.agent_caps import budget_member_key, daily_call_cap
 from apps.constantcontact.catalog import ENDPOINTS, SCOPES, Endpoint
 from apps.constantcontact.models import Connection
 from apps.constantcontact.ratelimit import Usage, api_budget
@@ -147,6 +148,7 @@ EVENT_LABELS = {
 }
 THROTTLE_EVENTS = frozenset({"throttled"})
 ERROR_EVENTS = frozenset(EVENT_LABELS) - THROTTLE_EVENTS - {"budget_refused", "denied"}
+AGENT_KEY = "agent:"  # how agent_caps.budget_member_key files an agent's calls
 INTERACTIVE_JOB = "interactive"  # what ratelimit.record_call files non-job calls under
 
 
@@ -155,6 +157,7 @@ class Count:
     label: str
     count: int
     key: str = ""
+    note: str = ""  # said beside the label, e.g. an agent's cap
 
 
 @dataclass(frozen=True)
@@ -229,10 +232,37 @@ def _area_label(key: str) -> str:
         return key
 
 
-def _member_counts(*, workspace: Workspace, raw: dict[str, int]) -> list[Count]:
-    """Calls per member of this workspace. The budget is shared by every workspace
-    (one application key), but this page names only this workspace's members;
-    everyone else's calls are one line, so no other workspace's people show."""
+def _agent_counts(*, workspace: Workspace, raw: dict[str, int], quota: int) -> tuple[list[Count], int]:
+    """This workspace's agents, each its own line with its cap beside it, and the
+    calls of agents it can't name (another workspace's, or deleted)."""
+    ids = {int(key.removeprefix(AGENT_KEY)) for key in raw
+           if key.startswith(AGENT_KEY) and key.removeprefix(AGENT_KEY).isdigit()}
+    agents = {
+        budget_member_key(agent): agent for agent in Agent.objects.filter(
+            workspace=workspace, pk__in=ids
+        ).select_related("owner__user")
+    }
+    counts, others = [], 0
+    for key, count in raw.items():
+        agent = agents.get(key)
+        if agent is None:
+            others += count
+            continue
+        counts.append(Count(
+            label=f"Agent {agent.name} · owner {agent.owner.user.email}", count=count, key=key,
+            note=f"Cap {daily_call_cap(agent, quota):,} calls a day "
+            f"({agent.daily_quota_percent}% of the quota)",
+        ))
+    return counts, others
+
+
+def _member_counts(*, workspace: Workspace, raw: dict[str, int], quota: int = 0) -> list[Count]:
+    """Calls per member of this workspace, and per agent (counted as `agent:<pk>`,
+    apart from its owner). The budget is shared by every workspace (one
+    application key), but this page names only this workspace's members and
+    agents; everyone else's calls are one line, so no other workspace's people show."""
+    by_agent = {key: count for key, count in raw.items() if key.startswith(AGENT_KEY)}
+    raw = {key: count for key, count in raw.items() if key not in by_agent}
     ids = {int(k) for k in raw if k.isdigit()}
     members = {
         m.user_id: m.user for m in Membership.objects.filter(
@@ -246,9 +276,13 @@ def _member_counts(*, workspace: Workspace, raw: dict[str, int]) -> list[Count]:
             others += count
         else:
             counts.append(Count(label=user.display_name, count=count, key=key))
-    counts = _by_count(counts)
+    agent_counts, other_agents = _agent_counts(workspace=workspace, raw=by_agent, quota=quota)
+    counts = _by_count(counts + agent_counts)
     if others:
         counts.append(Count(label="Members of other workspaces", count=others, key=""))
+    if other_agents:
+        counts.append(Count(label="Agents of other workspaces, or deleted", count=other_agents,
+                            key=""))
     return counts
 
 
@@ -298,7 +332,7 @@ def api_budget_summary(*, workspace: Workspace, now: datetime) -> BudgetSummary 
         window_ms=conf.rate_window_ms(),
         token_per_second=conf.token_rate_per_second(),
         by_area=_by_count([Count(_area_label(k), v, k) for k, v in usage.by_area.items()]),
-        by_member=_member_counts(workspace=workspace, raw=usage.by_member),
+        by_member=_member_counts(workspace=workspace, raw=usage.by_member, quota=usage.quota),
         by_job=_by_count([Count(_job_label(k), v, k) for k, v in usage.by_job.items()]),
         events=_by_count(
             [Count(EVENT_LABELS.get(k, k), v, k) for k, v in usage.events.items() if v]

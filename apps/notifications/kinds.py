@@ -14,6 +14,7 @@ class Kind(models.TextChoices):
     CHANGES_REQUESTED = "changes_requested", "Changes were requested on my campaign"
     APPROVAL_VOIDED = "approval_voided", "The approval of my campaign was voided"
     READY_TO_SEND = "ready_to_send", "A campaign was approved and can be scheduled"
+    AGENT_REQUEST = "agent_request", "An agent asks for something I may approve"
 
 
 # Who gets each kind, for the preferences page.
@@ -25,4 +26,6 @@ AUDIENCE = {
     Kind.APPROVAL_VOIDED: "Sent to a campaign's author when a change voids its review or "
                           "approval.",
     Kind.READY_TO_SEND: "Sent to members who may schedule sends, when a campaign is approved.",
+    Kind.AGENT_REQUEST: "Sent to members who hold the grant an agent's request needs (a send, "
+                        "a delete, a removal, an unsubscribe), when the agent asks.",
 }

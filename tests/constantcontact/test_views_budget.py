@@ -174,3 +174,27 @@ def test_job_names_read_as_words_and_the_card_can_wrap_them(admin_client, world)
     assert "Bulk: remove from lists (job 42) 2" in text
     assert "Test sends 1" in text
     assert "contacts.sync" not in text and "bulk.remove_from_lists" not in text
+
+
+def test_each_agent_is_its_own_line_with_its_cap_apart_from_its_owner(admin_client, world):
+    from apps.accounts.models import Membership
+    from apps.constantcontact.agent_caps import budget_member_key
+    from tests.factories import make_agent
+
+    owner = Membership.objects.get(workspace=world.workspace, user=world.editor)
+    agent, _ = make_agent(owner, name="Newsletter bot", daily_quota_percent=10)
+    theirs, _ = make_agent(Membership.objects.get(user=world.outsider), name="Their bot")
+    budget = api_budget()
+    budget.record_call(area="contacts", member=str(world.editor.pk), job="", attempts=2)
+    budget.record_call(area="contacts", member=budget_member_key(agent), job="", attempts=3)
+    budget.record_call(area="contacts", member=budget_member_key(theirs), job="", attempts=4)
+
+    response = admin_client.get(url(world))
+
+    text = text_of(response)
+    cap = budget.quota // 10
+    assert (f"Agent Newsletter bot · owner editor@example.com "
+            f"Cap {cap:,} calls a day (10% of the quota) 3") in text
+    assert f"{world.editor.display_name} 2" in text  # the owner's own calls, apart
+    assert "Agents of other workspaces, or deleted 4" in text
+    assert "Their bot" not in text and f"agent:{agent.pk}" not in text

@@ -44,8 +44,12 @@ class Rule:
     capability: Capability | None = None
     method: str = "get"
     kwargs: Callable = _no_kwargs
+    # For a page no one grant opens (the Agent requests inbox): who gets in.
+    shown_to: Callable | None = None
 
     def allows(self, role: Role) -> bool:
+        if self.shown_to is not None and not self.shown_to(role):
+            return False
         if self.area is not None and not role.allows(self.area, self.access):
             return False
         return self.capability is None or role.has_capability(self.capability)
@@ -115,6 +119,28 @@ def _bulk_draft(fx):
 
     return import_draft_create(workspace=fx.world.workspace, user=fx.world.editor,
                                name="leads.csv", data=b"email,first_name\na@example.com,A\n")
+
+
+def _agent(fx):
+    from tests.factories import make_agent
+
+    agent, _ = make_agent(fx.membership, name=f"Bot {fx.membership.agents.count() + 1}")
+    return {"agent_id": agent.pk}
+
+
+def _agent_request(fx):
+    from apps.agents.models import AgentRequest
+
+    request_obj = AgentRequest.objects.create(
+        workspace=fx.world.workspace, agent_name="Bot", owner_email="admin@example.com",
+        endpoint_name="contacts.delete", summary="Delete the contact a@example.com",
+        grant_needed="write access to Contacts")
+    return {"request_id": request_obj.pk}
+
+
+def _may_see_agent_requests(role: Role) -> bool:
+    # Independently of apps.agents.selectors: write on some area, or the send capability.
+    return role.can_send or any(role.allows(area, Access.WRITE) for area in Area)
 
 
 def _area(area: Area, access: Access = Access.READ, **more) -> dict:
@@ -245,6 +271,15 @@ EXPECTED: dict[str, Rule] = {
     "accounts:role_edit": Rule(**ADMIN, kwargs=_role),
     "accounts:role_delete": Rule(**ADMIN, method="post", kwargs=_role),
     "accounts:settings": Rule(**ADMIN),
+    "agents:list": Rule(**ADMIN),
+    "agents:create": Rule(**ADMIN),
+    "agents:detail": Rule(**ADMIN, kwargs=_agent),
+    "agents:rotate": Rule(**ADMIN, method="post", kwargs=_agent),
+    "agents:revoke": Rule(**ADMIN, method="post", kwargs=_agent),
+    "agents:request_list": Rule(shown_to=_may_see_agent_requests),
+    "agents:request_detail": Rule(shown_to=_may_see_agent_requests, kwargs=_agent_request),
+    "agents:request_decide": Rule(shown_to=_may_see_agent_requests, method="post",
+                                  kwargs=_agent_request),
     "audit:events": Rule(**ADMIN),
     "audit:export": Rule(**ADMIN),
     "constantcontact:connection": Rule(area=Area.ACCOUNT),
@@ -259,7 +294,9 @@ PUBLIC = {"index": 302, "healthz": 200, "invitations:accept": 200, "accounts_pro
           "constantcontact_oauth:callback": 302,
           # A member's own notifications: a login, no workspace; opening is a POST.
           "notifications:list": 302, "notification_preferences": 302,
-          "notifications:open": 405, "notifications:read_all": 405}
+          "notifications:open": 405, "notifications:read_all": 405,
+          # The MCP server: an agent's key, never a session; no key is a 401.
+          "mcp": 401}
 
 
 def _walk(patterns, prefix=""):

@@ -445,6 +445,31 @@ def contact_delete(*, workspace: Workspace, membership: Membership, contact: Con
     return contact
 
 
+def contact_unsubscribe(*, workspace: Workspace, membership: Membership, contact: Contact,
+                        reason: str = "") -> Contact:
+    """Get-merge-put the contact with permission_to_send "unsubscribed": Constant
+    Contact sends them no more campaigns, and only they can opt in again. Used
+    when a member approves an agent's unsubscribe request (apps.agents)."""
+    cc = _gate(workspace, membership)
+    document = _fetch(cc, contact.cc_id)
+    if document.get("deleted_at"):
+        raise ContactRefused("This contact was deleted in Constant Contact; saving would "
+                             "restore it, so nothing was changed.")
+    email = dict(document.get("email_address") or {})
+    if not email.get("address"):
+        raise ContactRefused("This contact has no email address to unsubscribe.")
+    email["permission_to_send"] = "unsubscribed"
+    if reason:
+        email["opt_out_reason"] = reason[:255]
+    body = contact_put_body({**document, "email_address": email})
+    answer = cc.call("contacts.update", contact_id=contact.cc_id, json=body).data or {}
+    saved = _mirror_answer(workspace=workspace, answer=answer, sent=body)
+    contact_count_invalidate(workspace=workspace)
+    _audit(action="contacts.contact_unsubscribed", membership=membership, workspace=workspace,
+           cc_id=contact.cc_id, details={})
+    return saved
+
+
 @dataclass(frozen=True)
 class SignUp:
     email: str

@@ -196,40 +196,42 @@ def engaged_contacts(*, report: CampaignReport, engaged: bool,
     contacts would pass SQLite's limit on query parameters), and only the rows
     shown come back to Python. Each kind of event is read with `kind = ...`, a
     UNION joining opens and clicks: with `kind IN (...)` SQLite walks every event
-    of the workspace by contact to save a sort (seconds at a million events)."""
+    of the workspace by contact to save a sort (seconds at a million events).
+    Who did not engage is an EXCEPT (sent, minus opened, clicked, bounced), not a
+    NOT EXISTS per send: on PostgreSQL, before the new events are analysed, the
+    planner ran that anti-join once for every contact (12 s for 400 contacts)."""
     events = TrackingEvent.objects.filter(workspace_id=report.workspace_id,
                                           activity_id=report.activity_id).order_by()
 
     def did(kinds: tuple[str, ...], contact: str) -> Exists:
         return Exists(events.filter(kind__in=kinds, contact_cc_id=OuterRef(contact)))
 
-    if engaged:
-        sources = [events.filter(kind=Kind.OPEN), events.filter(kind=Kind.CLICK)]
-    else:
-        sources = [events.filter(kind=Kind.SEND).exclude(
-            did((Kind.OPEN, Kind.CLICK, Kind.BOUNCE), "contact_cc_id"))]
-
-    def distinct_ids(parts: list[QuerySet]) -> QuerySet:
-        return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0].distinct()
-
-    ids = distinct_ids([source.values("contact_cc_id") for source in sources])
-    total = ids.count()
+    def who(kind: str) -> QuerySet:
+        return events.filter(kind=kind).values("contact_cc_id")
 
     mirrored = Contact.objects.filter(workspace_id=report.workspace_id)
+    if engaged:
+        ids = who(Kind.OPEN).union(who(Kind.CLICK))
+        # Ids the mirror has no contact for (not synced yet, or deleted) come after
+        # the named ones. They are asked for even when the named ones fill the page,
+        # so the page's query count never depends on the data.
+        unknown = [events.filter(kind=kind)
+                   .exclude(Exists(mirrored.filter(cc_id=OuterRef("contact_cc_id"))))
+                   .annotate(opened=did((Kind.OPEN,), "contact_cc_id"),
+                             clicked=did((Kind.CLICK,), "contact_cc_id"))
+                   .values("contact_cc_id", "opened", "clicked")
+                   for kind in (Kind.OPEN, Kind.CLICK)]
+        unknown_ids = unknown[0].union(*unknown[1:])
+    else:
+        engaged_kinds = [who(kind) for kind in (Kind.OPEN, Kind.CLICK, Kind.BOUNCE)]
+        ids = who(Kind.SEND).difference(*engaged_kinds)
+        unknown_ids = who(Kind.SEND).difference(*engaged_kinds, mirrored.values("cc_id"))
+    total = ids.count()
+
     known = mirrored.filter(cc_id__in=ids).order_by("last_name", "first_name", "email", "cc_id")
-    # Ids the mirror has no contact for (not synced yet, or deleted) come after the
-    # named ones. They are asked for even when the named ones fill the page, so the
-    # page's query count never depends on the data.
-    unknown = [source.exclude(Exists(mirrored.filter(cc_id=OuterRef("contact_cc_id"))))
-               for source in sources]
     if engaged:
         known = known.annotate(opened=did((Kind.OPEN,), "cc_id"),
                                clicked=did((Kind.CLICK,), "cc_id"))
-        unknown = [part.annotate(opened=did((Kind.OPEN,), "contact_cc_id"),
-                                 clicked=did((Kind.CLICK,), "contact_cc_id"))
-                   .values("contact_cc_id", "opened", "clicked") for part in unknown]
-    else:
-        unknown = [part.values("contact_cc_id") for part in unknown]
 
     rows = [ContactRow(contact=contact, contact_cc_id=contact.cc_id,
                        what=_what(engaged, getattr(contact, "opened", False),
@@ -237,7 +239,7 @@ def engaged_contacts(*, report: CampaignReport, engaged: bool,
             for contact in known[:limit]]
     rows += [ContactRow(contact=None, contact_cc_id=row["contact_cc_id"],
                         what=_what(engaged, row.get("opened"), row.get("clicked")))
-             for row in distinct_ids(unknown).order_by("contact_cc_id")[:limit]]
+             for row in unknown_ids.order_by("contact_cc_id")[:limit]]
     return rows[:limit], total
 
 
